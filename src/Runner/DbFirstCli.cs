@@ -13,6 +13,10 @@ internal static class DbFirstCli
         root.Options.Add(options.Connection);
         root.Options.Add(options.Model);
         root.Subcommands.Add(MigrateCommand.Create(options, console));
+        root.Subcommands.Add(DescribeCommand.Create(options, console));
+        root.Subcommands.Add(AskCommand.Create(options, console));
+        // The ingest helper owns `bench` (Commands/BenchCommand.cs); until it is merged, a bare parent holds `bench claude`.
+        root.Subcommands.Add(new Command("bench", "Benchmarks") { BenchClaudeCommand.Create(options, console) });
         return root;
     }
 

@@ -1,0 +1,194 @@
+using Npgsql;
+
+namespace DbFirst.Claude;
+
+/// <summary>
+/// Describes gallery images with Claude and stores the result in <c>gallery.image_gallery</c>. An image described by
+/// the configured model is never sent again unless forced or requested; a failure records <c>describe_error</c> and
+/// keeps the previous description; nothing but a non-empty text reply ever becomes a description.
+/// </summary>
+/// <remarks>Used by <c>dbfirst describe</c>, the describe-pending job and <c>dbfirst bench claude</c>.</remarks>
+internal sealed class GalleryDescriber
+{
+    private const string SelectSql = """
+        SELECT id, path,
+               (@force OR describe_requested_at IS NOT NULL OR description IS NULL
+                OR description_model IS DISTINCT FROM @model) AS needs_description
+        FROM gallery.image_gallery
+        WHERE (@all OR id = ANY(@ids) OR (cardinality(@ids) = 0 AND describe_requested_at IS NOT NULL))
+          AND (@force OR describe_requested_at IS NOT NULL OR description IS NULL
+               OR description_model IS DISTINCT FROM @model OR id = ANY(@ids))
+          AND (@max_failed::int IS NULL OR describe_attempts < @max_failed OR id = ANY(@ids))
+        ORDER BY describe_requested_at NULLS LAST, id
+        LIMIT @limit
+        """;
+
+    private const string SuccessSql = """
+        UPDATE gallery.image_gallery
+           SET description            = @description,
+               description_model      = @model,
+               described_at           = now(),
+               describe_input_tokens  = coalesce(describe_input_tokens, 0) + @input_tokens,
+               describe_output_tokens = coalesce(describe_output_tokens, 0) + @output_tokens,
+               describe_error         = NULL,
+               describe_attempts      = 0,
+               describe_requested_at  = NULL
+         WHERE id = @id
+        """;
+
+    // The description, its model and time stay as they were: a failed run loses nothing.
+    private const string FailureSql = """
+        UPDATE gallery.image_gallery
+           SET describe_error    = @error,
+               describe_attempts = describe_attempts + 1
+         WHERE id = @id
+        """;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ClaudeClient _claude;
+    private readonly ClaudeImagePreparer _preparer;
+
+    public GalleryDescriber(NpgsqlDataSource dataSource, ClaudeClient claude, ClaudeImagePreparer? preparer = null)
+    {
+        _dataSource = dataSource;
+        _claude = claude;
+        _preparer = preparer ?? new ClaudeImagePreparer();
+    }
+
+    /// <summary>Describes the images <paramref name="request"/> selects, <see cref="ClaudeOptions.Concurrency"/> at a time.</summary>
+    /// <param name="request">Which images, and the caps.</param>
+    /// <param name="onOutcome">Called (one call at a time) as each image finishes.</param>
+    /// <param name="cancellationToken">Stops the run; images finished so far stay stored.</param>
+    /// <exception cref="GalleryException">Claude rejected the key or the configuration; the run stopped at once.</exception>
+    public async Task<DescribeSummary> DescribeAsync(DescribeRequest request, Action<DescribeOutcome>? onOutcome = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var candidates = await SelectAsync(request, cancellationToken);
+        var notFound = request.Ids.Except(candidates.Select(c => c.Id)).ToList();
+        var outcomes = new List<DescribeOutcome>();
+        var gate = new Lock();
+        var callsBefore = _claude.Throttle.Requests;
+        long tokensSpent = 0;
+        string? stoppedBy = null;
+        ClaudeException? fatal = null;
+
+        void Report(DescribeOutcome outcome)
+        {
+            lock (gate)
+            {
+                outcomes.Add(outcome);
+                onOutcome?.Invoke(outcome);
+            }
+        }
+
+        foreach (var skipped in candidates.Where(c => !c.NeedsDescription))
+        {
+            Report(new DescribeOutcome(skipped.Id, skipped.Path, DescribeOutcome.Skipped, Error: "already described by " + _claude.Options.Model + " (use --force)"));
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _claude.Options.Concurrency, CancellationToken = stop.Token };
+        try
+        {
+            await Parallel.ForEachAsync(candidates.Where(c => c.NeedsDescription), parallel, async (candidate, token) =>
+            {
+                if (request.MaxTokens is { } cap && Interlocked.Read(ref tokensSpent) >= cap)
+                {
+                    stoppedBy = $"token cap of {cap} reached";
+                    return;
+                }
+
+                try
+                {
+                    var outcome = await DescribeOneAsync(candidate, token);
+                    Interlocked.Add(ref tokensSpent, outcome.InputTokens + outcome.OutputTokens);
+                    Report(outcome);
+                }
+                catch (ClaudeException exception) when (exception.StopsTheRun)
+                {
+                    fatal ??= exception;
+                    await stop.CancelAsync();
+                }
+            });
+        }
+        catch (OperationCanceledException) when (fatal is not null && !cancellationToken.IsCancellationRequested)
+        {
+            // Stopped on purpose below.
+        }
+
+        if (fatal is not null)
+        {
+            throw new GalleryException($"describe stopped: {fatal.Message}");
+        }
+
+        return new DescribeSummary(outcomes, _claude.Throttle.Requests - callsBefore, stoppedBy, notFound);
+    }
+
+    private async Task<DescribeOutcome> DescribeOneAsync(Candidate candidate, CancellationToken cancellationToken)
+    {
+        PreparedImage image;
+        try
+        {
+            image = await _preparer.PrepareAsync(candidate.Path, cancellationToken);
+        }
+        catch (Exception exception) when (exception is ImagePreparationException or IOException or UnauthorizedAccessException)
+        {
+            return await FailAsync(candidate, $"cannot read the image: {exception.Message}", 0, cancellationToken);
+        }
+
+        ClaudeReply reply;
+        try
+        {
+            reply = await _claude.SendAsync([ClaudeClient.ImageBlock(image), ClaudeClient.TextBlock(ClaudePrompts.Describe)], cancellationToken);
+        }
+        catch (ClaudeException exception) when (!exception.StopsTheRun)
+        {
+            return await FailAsync(candidate, exception.Message, exception.Attempts, cancellationToken);
+        }
+
+        await using (var command = _dataSource.CreateCommand(SuccessSql))
+        {
+            command.Parameters.AddWithValue("id", candidate.Id);
+            command.Parameters.AddWithValue("description", reply.Text);
+            command.Parameters.AddWithValue("model", _claude.Options.Model);
+            command.Parameters.AddWithValue("input_tokens", reply.InputTokens);
+            command.Parameters.AddWithValue("output_tokens", reply.OutputTokens);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return new DescribeOutcome(candidate.Id, candidate.Path, DescribeOutcome.Described, reply.Text, null, reply.InputTokens, reply.OutputTokens, reply.Attempts);
+    }
+
+    private async Task<DescribeOutcome> FailAsync(Candidate candidate, string error, int calls, CancellationToken cancellationToken)
+    {
+        var stored = _claude.Options.Redact(error);
+        // The row is updated even when the run is being cancelled, so the error is not lost with it.
+        await using var command = _dataSource.CreateCommand(FailureSql);
+        command.Parameters.AddWithValue("id", candidate.Id);
+        command.Parameters.AddWithValue("error", stored);
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
+        cancellationToken.ThrowIfCancellationRequested();
+        return new DescribeOutcome(candidate.Id, candidate.Path, DescribeOutcome.Failed, null, stored, 0, 0, calls);
+    }
+
+    private async Task<List<Candidate>> SelectAsync(DescribeRequest request, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(SelectSql);
+        command.Parameters.AddWithValue("all", request.All);
+        command.Parameters.AddWithValue("ids", request.Ids.Distinct().ToArray());
+        command.Parameters.AddWithValue("force", request.Force);
+        command.Parameters.AddWithValue("model", _claude.Options.Model);
+        command.Parameters.Add(new NpgsqlParameter<int?>("max_failed", NpgsqlTypes.NpgsqlDbType.Integer) { TypedValue = request.MaxFailedAttempts });
+        command.Parameters.AddWithValue("limit", (long?)request.MaxImages ?? long.MaxValue);
+        var candidates = new List<Candidate>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            candidates.Add(new Candidate(reader.GetInt64(0), reader.GetString(1), reader.GetBoolean(2)));
+        }
+
+        return candidates;
+    }
+
+    private sealed record Candidate(long Id, string Path, bool NeedsDescription);
+}
