@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Anthropic;
+using Anthropic.Core;
 using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
 
@@ -38,16 +39,19 @@ internal sealed class ClaudeClient : IDisposable
             // The SDK enforces options.Timeout per call; HttpClient's own limit (100 s by default) must not fire first.
             Timeout = options.Timeout + TimeSpan.FromSeconds(30),
         };
-        _client = new AnthropicClient
+        _client = new AnthropicClient(new ClientOptions
         {
-            ApiKey = apiKey,
-            // The SDK would also read ANTHROPIC_AUTH_TOKEN and send it as a bearer token; DbFirst uses the key only.
+            // SDK 13.x sends ApiKey as "Authorization: Bearer"; the Messages API documents x-api-key, so the key goes
+            // there. Setting both SDK credentials to null also stops the SDK from picking up ANTHROPIC_AUTH_TOKEN or a
+            // profile from the environment, so exactly one credential, ours, is ever sent.
+            ApiKey = null,
             AuthToken = null,
+            ExtraHeaders = new Dictionary<string, string> { ["x-api-key"] = apiKey },
             BaseUrl = options.BaseUrl,
             HttpClient = http,
             MaxRetries = 0,
             Timeout = options.Timeout,
-        };
+        });
     }
 
     public ClaudeOptions Options => _options;
