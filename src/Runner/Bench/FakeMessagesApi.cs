@@ -167,6 +167,7 @@ internal sealed class FakeMessagesApi : IAsyncDisposable
 
         if (reply.RawBody is { } raw)
         {
+            context.Response.StatusCode = (int)reply.Status;
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(raw);
             return;

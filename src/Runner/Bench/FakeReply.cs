@@ -8,7 +8,7 @@ namespace DbFirst.Runner.Bench;
 /// <param name="RetryAfter">Sent as <c>retry-after</c> (whole seconds) when set.</param>
 /// <param name="Delay">Extra time before answering (the fake's latency comes on top).</param>
 /// <param name="Drop">Abort the connection instead of answering.</param>
-/// <param name="RawBody">Send this body as it is (a malformed response).</param>
+/// <param name="RawBody">Send this body as it is, with <paramref name="Status"/> (a malformed response, an odd error).</param>
 internal sealed record FakeReply(
     HttpStatusCode Status = HttpStatusCode.OK,
     string? Text = null,

@@ -1,0 +1,56 @@
+using System.Reflection;
+using DbFirst.Claude;
+using DbFirst.Jobs;
+using DbFirst.Runner.Bench;
+using DbFirst.Tests.Support;
+using Hangfire;
+
+namespace DbFirst.Tests.Jobs;
+
+public sealed class DescribePendingJobTests
+{
+    private static readonly MethodInfo s_run = typeof(DescribePendingJob).GetMethod(nameof(DescribePendingJob.RunAsync))!;
+
+    [Fact]
+    public void Job_HasNoHangfireRetries_BecauseTheClientRetriesPerImage()
+    {
+        Assert.Equal(0, s_run.GetCustomAttribute<AutomaticRetryAttribute>()!.Attempts);
+    }
+
+    [Fact]
+    public void Job_ArgumentsAreCapsOnly_SoNoKeyReachesHangfireStorage()
+    {
+        Assert.All(s_run.GetParameters(), p => Assert.True(p.ParameterType == typeof(int) || p.ParameterType == typeof(long) || p.ParameterType == typeof(CancellationToken), p.Name));
+    }
+
+    [Fact]
+    public async Task Run_RespectsTheImageCap_AndSkipsImagesThatFailedTooOften()
+    {
+        const string key = "sk-ant-job-test-SECRET";
+        await using var database = await TestDatabase.CreateAsync();
+        await using var fake = await FakeMessagesApi.StartAsync(key);
+        var folder = Directory.CreateTempSubdirectory("dbfirst-job-").FullName;
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                var path = Path.Combine(folder, $"{i}.jpg");
+                await File.WriteAllBytesAsync(path, TestImages.SplitRedBlue(100, 100));
+                await database.ExecuteAsync($"INSERT INTO gallery.image_gallery (path, describe_attempts) VALUES ('{path}', {(i == 0 ? 3 : 0)})");
+            }
+
+            await using var dataSource = database.CreateDataSource();
+            var job = new DescribePendingJob(dataSource, new ClaudeOptions { ApiKey = key, BaseUrl = fake.BaseUrl, RequestsPerMinute = 6000 });
+
+            var result = await job.RunAsync(maxImages: 3, maxTokens: 1_000_000, maxFailedAttempts: 3, CancellationToken.None);
+
+            Assert.StartsWith("described 3, failed 0", result);
+            Assert.Equal(3, fake.Requests.Count);
+            Assert.Null(await database.ScalarAsync<string>("SELECT description FROM gallery.image_gallery WHERE id = 1"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

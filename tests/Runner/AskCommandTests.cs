@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Text.Json;
+using DbFirst.Claude;
+using DbFirst.Runner;
+using DbFirst.Runner.Bench;
+using DbFirst.Runner.Commands;
+using DbFirst.Tests.Support;
+using Npgsql;
+
+namespace DbFirst.Tests.Runner;
+
+[Collection("Claude environment")]
+public sealed class AskCommandTests : IAsyncLifetime
+{
+    private const string Key = "sk-ant-ask-test-91bc-SECRET";
+    private readonly string _folder = Directory.CreateTempSubdirectory("dbfirst-ask-").FullName;
+    private TestDatabase _database = null!;
+    private FakeMessagesApi _fake = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync();
+        _fake = await FakeMessagesApi.StartAsync(Key);
+        for (var i = 0; i < 4; i++)
+        {
+            var path = Path.Combine(_folder, $"img{i}.jpg");
+            await File.WriteAllBytesAsync(path, TestImages.SplitRedBlue(600 + i, 400));
+            await _database.ExecuteAsync($"INSERT INTO gallery.image_gallery (path) VALUES ('{path}')");
+        }
+
+        await _database.ExecuteAsync("UPDATE gallery.image_gallery SET description = 'a red and blue card', description_model = 'm' WHERE id = 2");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _fake.DisposeAsync();
+        await _database.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task Ask_SendsTheQuestionWithTopKImages_AndPrintsAnswerAndImages()
+    {
+        using var environment = new ClaudeEnvironment(Key, _fake.BaseUrl);
+        _fake.Behavior = (_, _) => FakeReply.Ok("Image 1 is red on the left.");
+
+        var run = await InvokeAsync("ask", "Which image shows red on the left?", "-k", "3");
+
+        Assert.Equal(0, run.ExitCode);
+        var request = Assert.Single(_fake.Requests);
+        Assert.Equal(3, request.Images.Count);
+        Assert.All(request.Images, i => Assert.Equal(("image/jpeg", "Jpeg"), (i.MediaType, i.DetectedFormat)));
+        Assert.Contains(request.Texts, t => t.EndsWith("Question: Which image shows red on the left?", StringComparison.Ordinal));
+        Assert.DoesNotContain(request.Texts, t => t.Contains("Describe this", StringComparison.Ordinal));
+        Assert.Contains(request.Texts, t => t.Contains("gallery id 2", StringComparison.Ordinal) && t.Contains("a red and blue card", StringComparison.Ordinal));
+        Assert.Empty(_fake.Problems);
+        Assert.StartsWith("Image 1 is red on the left.", run.Out);
+        Assert.Contains("1. id 1", run.Out);
+        Assert.Contains("3. id 3", run.Out);
+        Assert.Contains("img2.jpg", run.Out);
+    }
+
+    [Fact]
+    public async Task Ask_SameQuestionImagesAndModel_IsAnsweredFromTheCache()
+    {
+        using var environment = new ClaudeEnvironment(Key, _fake.BaseUrl);
+
+        var first = await InvokeAsync("ask", "red?", "--json");
+        var second = await InvokeAsync("ask", "red?", "--json");
+        var otherK = await InvokeAsync("ask", "red?", "-k", "2", "--json");
+
+        Assert.Equal(2, _fake.Requests.Count);
+        using var a = JsonDocument.Parse(first.Out);
+        using var b = JsonDocument.Parse(second.Out);
+        Assert.Equal(a.RootElement.GetProperty("answer").GetString(), b.RootElement.GetProperty("answer").GetString());
+        Assert.False(a.RootElement.GetProperty("cached").GetBoolean());
+        Assert.True(b.RootElement.GetProperty("cached").GetBoolean());
+        Assert.Equal("claude-sonnet-5-5", b.RootElement.GetProperty("model").GetString());
+        var images = b.RootElement.GetProperty("images").EnumerateArray().ToList();
+        Assert.Equal(3, images.Count);
+        Assert.Equal(1, images[0].GetProperty("id").GetInt64());
+        Assert.EndsWith("img0.jpg", images[0].GetProperty("path").GetString());
+        Assert.Equal(0.1, images[0].GetProperty("distance").GetDouble(), 6);
+        Assert.True(b.RootElement.GetProperty("usage").GetProperty("input_tokens").GetInt64() > 0);
+        Assert.Equal(2, JsonDocument.Parse(otherK.Out).RootElement.GetProperty("images").GetArrayLength());
+        Assert.Equal(1, await _database.ScalarAsync<int>("SELECT hits FROM gallery.ask_cache WHERE image_ids = '{1,2,3}'"));
+        Assert.DoesNotContain(Key, await _database.ScalarAsync<string>("SELECT string_agg(t::text, ' ') FROM gallery.ask_cache t"));
+    }
+
+    [Fact]
+    public async Task Ask_ClaudeDown_OneClearLineAndNothingCached()
+    {
+        using var environment = new ClaudeEnvironment(Key, _fake.BaseUrl);
+        _fake.Behavior = (_, _) => FakeReply.Error(500);
+
+        var run = await InvokeAsync("ask", "red?");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("dbfirst: ask failed: Claude answered 500", run.Error);
+        Assert.Equal(0L, await _database.ScalarAsync<long>("SELECT count(*) FROM gallery.ask_cache"));
+    }
+
+    private async Task<CliRun> InvokeAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var console = new RunnerConsole(output, error, IsInteractive: false);
+        var options = new GlobalOptions();
+        var root = new RootCommand("test") { options.Connection, options.Model };
+        root.Subcommands.Add(AskCommand.Create(options, console, (_, dataSource) => new FirstImagesRetriever(dataSource)));
+        var exitCode = await root.Parse([.. args, "--connection", _database.ConnectionString])
+            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return new CliRun(exitCode, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Stands in for the CLIP search: the first k images by id, at distances 0.1, 0.2, …</summary>
+    private sealed class FirstImagesRetriever(NpgsqlDataSource dataSource) : IImageRetriever
+    {
+        public async Task<IReadOnlyList<RetrievedImage>> RetrieveAsync(string question, int k, CancellationToken cancellationToken = default)
+        {
+            await using var command = dataSource.CreateCommand("SELECT id, path FROM gallery.image_gallery ORDER BY id LIMIT @k");
+            command.Parameters.AddWithValue("k", k);
+            var images = new List<RetrievedImage>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                images.Add(new RetrievedImage(reader.GetInt64(0), reader.GetString(1), 0.1 * (images.Count + 1)));
+            }
+
+            return images;
+        }
+    }
+}
