@@ -146,7 +146,8 @@ internal sealed class GalleryWalker
 
         if (isLink)
         {
-            if (!File.Exists(path))
+            // File.Exists answers true for a dangling link; resolving it is the reliable test.
+            if (CanonicalPath.TryResolve(path) is null)
             {
                 return new WalkItem(path, 0, new ScannedEntry(path, ScanOutcome.Failed, Error: "broken symbolic link"));
             }
