@@ -14,6 +14,7 @@ internal static class DbFirstCli
         root.Options.Add(options.Model);
         root.Subcommands.Add(MigrateCommand.Create(options, console));
         root.Subcommands.Add(IngestCommand.Create(options, console));
+        root.Subcommands.Add(BenchCommand.Create(options, console));
         return root;
     }
 
