@@ -152,7 +152,14 @@ internal sealed class GalleryWalker
                 return new WalkItem(path, 0, new ScannedEntry(path, ScanOutcome.Failed, Error: "broken symbolic link"));
             }
 
-            return new WalkItem(path, new FileInfo(path).Length);
+            try
+            {
+                return new WalkItem(path, new FileInfo(path).Length);
+            }
+            catch (IOException exception)
+            {
+                return new WalkItem(path, 0, new ScannedEntry(path, ScanOutcome.Failed, Error: exception.Message));
+            }
         }
 
         return new WalkItem(path, ((FileInfo)entry).Length);

@@ -39,6 +39,11 @@ internal static class ImageFileInspector
         {
             return new ScannedEntry(path, ScanOutcome.Failed, Error: exception.Message);
         }
+        catch (Exception exception) when (exception is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // One odd file must never stop the batch; what it did goes into the report.
+            return new ScannedEntry(path, ScanOutcome.Failed, Error: $"{exception.GetType().Name}: {exception.Message}");
+        }
     }
 
     private static ScannedEntry InspectStream(string path, FileStream stream)
