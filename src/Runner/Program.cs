@@ -1,1 +1,3 @@
-return 0;
+using DbFirst.Runner;
+
+return await DbFirstCli.InvokeAsync(args, RunnerConsole.FromSystemConsole());

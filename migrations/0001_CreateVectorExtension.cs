@@ -1,0 +1,23 @@
+using FluentMigrator;
+
+namespace DbFirst.Migrations;
+
+/// <summary>Installs pgvector and the <c>gallery</c> schema that holds everything DbFirst owns.</summary>
+[Migration(1, "Install the vector extension and create schema gallery")]
+public sealed class CreateVectorExtension : Migration
+{
+    /// <inheritdoc />
+    public override void Up()
+    {
+        Execute.Sql("CREATE EXTENSION IF NOT EXISTS vector;");
+        // The runner's version table usually created the schema already; a preview run has not.
+        Execute.Sql("CREATE SCHEMA IF NOT EXISTS gallery;");
+    }
+
+    /// <inheritdoc />
+    public override void Down()
+    {
+        // The schema stays: it holds the version table until the runner itself removes it at version 0.
+        Execute.Sql("DROP EXTENSION IF EXISTS vector;");
+    }
+}

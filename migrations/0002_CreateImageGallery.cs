@@ -1,0 +1,14 @@
+using FluentMigrator;
+
+namespace DbFirst.Migrations;
+
+/// <summary>Creates <c>gallery.image_gallery</c>, one row per image file, and the index that finds pending work.</summary>
+[Migration(2, "Create table gallery.image_gallery")]
+public sealed class CreateImageGallery : Migration
+{
+    /// <inheritdoc />
+    public override void Up() => Execute.EmbeddedScript("0002_image_gallery.sql");
+
+    /// <inheritdoc />
+    public override void Down() => Execute.Sql("DROP TABLE IF EXISTS gallery.image_gallery;");
+}

@@ -1,0 +1,217 @@
+using System.Reflection;
+using DbFirst.Migrations;
+using FluentMigrator.Infrastructure;
+using FluentMigrator.Runner;
+using FluentMigrator.Runner.Logging;
+using FluentMigrator.Runner.Processors;
+using FluentMigrator.Runner.VersionTableInfo;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace DbFirst.Database;
+
+/// <summary>
+/// Applies, rolls back, lists and previews the gallery's versioned migrations. Every change runs under a
+/// PostgreSQL advisory lock, so two runners started together apply each migration once: the second waits,
+/// then finds nothing left to do.
+/// </summary>
+public sealed class GalleryMigrator
+{
+    // Any fixed 64-bit number works; this one spells "DbFirstM" so it is recognisable in pg_locks.
+    private const long AdvisoryLockKey = 0x4462_4669_7273_744D;
+
+    private static readonly Assembly s_migrationsAssembly = typeof(CreateVectorExtension).Assembly;
+
+    private readonly string _connectionString;
+
+    /// <summary>Creates a migrator for the database at <paramref name="connectionString"/>.</summary>
+    public GalleryMigrator(string connectionString) => _connectionString = connectionString;
+
+    /// <summary>Applies pending migrations up to <paramref name="targetVersion"/>, or all of them.</summary>
+    /// <returns>The versions applied by this call, oldest first.</returns>
+    public async Task<IReadOnlyList<long>> MigrateUpAsync(long? targetVersion = null, CancellationToken cancellationToken = default)
+    {
+        await using var lockConnection = await AcquireLockAsync(cancellationToken);
+        var before = await AppliedVersionsAsync(cancellationToken);
+        RunWithRunner(null, runner =>
+        {
+            if (targetVersion is { } target)
+            {
+                runner.MigrateUp(target);
+            }
+            else
+            {
+                runner.MigrateUp();
+            }
+        });
+        var after = await AppliedVersionsAsync(cancellationToken);
+        return after.Except(before).Order().ToList();
+    }
+
+    /// <summary>Rolls back every migration above <paramref name="targetVersion"/>; 0 removes everything the migrations made.</summary>
+    /// <returns>The versions rolled back by this call, newest first.</returns>
+    public async Task<IReadOnlyList<long>> MigrateDownAsync(long targetVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(targetVersion);
+        await using var lockConnection = await AcquireLockAsync(cancellationToken);
+        var before = await AppliedVersionsAsync(cancellationToken);
+        if (before.Count > 0)
+        {
+            RunWithRunner(null, runner => runner.MigrateDown(targetVersion));
+        }
+
+        if (targetVersion == 0)
+        {
+            await DropVersionTableAsync(lockConnection, cancellationToken);
+        }
+
+        var after = await AppliedVersionsAsync(cancellationToken);
+        return before.Except(after).OrderDescending().ToList();
+    }
+
+    /// <summary>Lists every known migration with whether and when it was applied.</summary>
+    public async Task<IReadOnlyList<MigrationState>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var applied = await AppliedOnAsync(cancellationToken);
+        return s_migrationsAssembly.GetTypes()
+            .Select(type => (type, attribute: type.GetCustomAttribute<FluentMigrator.MigrationAttribute>()))
+            .Where(pair => pair.attribute is not null)
+            .Select(pair => new MigrationState(
+                pair.attribute!.Version,
+                pair.attribute.Description ?? pair.type.Name,
+                applied.TryGetValue(pair.attribute.Version, out var on) ? on : null))
+            .OrderBy(state => state.Version)
+            .ToList();
+    }
+
+    /// <summary>Writes the SQL that <c>migrate up</c> would run to <paramref name="output"/>, running none of it.</summary>
+    public Task PreviewAsync(TextWriter output, long? targetVersion = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        RunWithRunner(output, runner =>
+        {
+            if (targetVersion is { } target)
+            {
+                runner.MigrateUp(target);
+            }
+            else
+            {
+                runner.MigrateUp();
+            }
+        });
+        return Task.CompletedTask;
+    }
+
+    // Polls pg_try_advisory_lock instead of blocking in pg_advisory_lock: a session blocked inside a
+    // statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the other runner would wait for it forever.
+    private async Task<NpgsqlConnection> AcquireLockAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection);
+            command.Parameters.AddWithValue("key", AdvisoryLockKey);
+            var delay = TimeSpan.FromMilliseconds(50);
+            while (await command.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
+            }
+
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task<HashSet<long>> AppliedVersionsAsync(CancellationToken cancellationToken) =>
+        (await AppliedOnAsync(cancellationToken)).Keys.ToHashSet();
+
+    private async Task<Dictionary<long, DateTime>> AppliedOnAsync(CancellationToken cancellationToken)
+    {
+        const string sql = $"""
+            SELECT version, applied_on
+            FROM {GalleryVersionTable.Schema}.{GalleryVersionTable.Table}
+            WHERE to_regclass('{GalleryVersionTable.Schema}.{GalleryVersionTable.Table}') IS NOT NULL
+            """;
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using (var exists = new NpgsqlCommand(
+            $"SELECT to_regclass('{GalleryVersionTable.Schema}.{GalleryVersionTable.Table}') IS NOT NULL", connection))
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                return [];
+            }
+        }
+
+        var result = new Dictionary<long, DateTime>();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result[reader.GetInt64(0)] = reader.IsDBNull(1) ? DateTime.MinValue : reader.GetDateTime(1);
+        }
+
+        return result;
+    }
+
+    // At version 0 nothing of ours is left but the version table, so remove it and the schema too:
+    // a database taken down to 0 looks as it did before the first migration.
+    private static async Task DropVersionTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        const string sql = $"""
+            DROP TABLE IF EXISTS {GalleryVersionTable.Schema}.{GalleryVersionTable.Table};
+            DO $$
+            BEGIN
+              IF NOT EXISTS (
+                SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '{GalleryVersionTable.Schema}'
+                UNION ALL
+                SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = '{GalleryVersionTable.Schema}'
+                UNION ALL
+                SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = '{GalleryVersionTable.Schema}')
+              THEN
+                DROP SCHEMA IF EXISTS {GalleryVersionTable.Schema};
+              END IF;
+            END $$;
+            """;
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private void RunWithRunner(TextWriter? previewOutput, Action<IMigrationRunner> action)
+    {
+        var services = new ServiceCollection()
+            .AddFluentMigratorCore()
+            .ConfigureRunner(runner => runner
+                .AddPostgres()
+                .WithGlobalConnectionString(_connectionString)
+                .WithVersionTable(new GalleryVersionTable())
+                .ScanIn(s_migrationsAssembly).For.Migrations().For.EmbeddedResources())
+            .Configure<ProcessorOptions>(options =>
+            {
+                options.PreviewOnly = previewOutput is not null;
+                // Index builds on a large gallery take longer than the default 30 seconds.
+                options.Timeout = TimeSpan.FromHours(6);
+            })
+            .AddLogging(logging =>
+            {
+                logging.ClearProviders();
+                if (previewOutput is not null)
+                {
+                    logging.AddProvider(new SqlScriptFluentMigratorLoggerProvider(previewOutput, new SqlScriptFluentMigratorLoggerOptions { ShowSql = true, ShowElapsedTime = false }));
+                }
+            })
+            .BuildServiceProvider(validateScopes: false);
+        using (services)
+        {
+            using var scope = services.CreateScope();
+            action(scope.ServiceProvider.GetRequiredService<IMigrationRunner>());
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+
+namespace DbFirst.Runner;
+
+/// <summary>
+/// What a command needs from its invocation: configuration layered the .NET way (appsettings.json,
+/// then environment variables such as <c>ConnectionStrings__Gallery</c>, then command-line options) and the console.
+/// </summary>
+internal sealed class RunnerContext
+{
+    private RunnerContext(IConfiguration configuration, RunnerConsole console)
+    {
+        Configuration = configuration;
+        Console = console;
+    }
+
+    public IConfiguration Configuration { get; }
+
+    public RunnerConsole Console { get; }
+
+    public string ConnectionString =>
+        Configuration.GetConnectionString("Gallery")
+        ?? throw new GalleryException("no database configured: set ConnectionStrings__Gallery or pass --connection");
+
+    public string? ModelPath => Configuration["Clip:ModelPath"];
+
+    public static RunnerContext Create(ParseResult parseResult, GlobalOptions options, RunnerConsole console)
+    {
+        var overrides = new Dictionary<string, string?>();
+        if (parseResult.GetValue(options.Connection) is { Length: > 0 } connection)
+        {
+            overrides["ConnectionStrings:Gallery"] = connection;
+        }
+
+        if (parseResult.GetValue(options.Model) is { Length: > 0 } model)
+        {
+            overrides["Clip:ModelPath"] = model;
+        }
+
+        var configuration = new ConfigurationBuilder()
+            .SetBasePath(AppContext.BaseDirectory)
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
+            .AddInMemoryCollection(overrides)
+            .Build();
+        return new RunnerContext(configuration, console);
+    }
+}

@@ -1,0 +1,84 @@
+using DbFirst.Database;
+using DbFirst.Tests.Support;
+
+namespace DbFirst.Tests.Database;
+
+public sealed class GalleryMigratorTests
+{
+    [Fact]
+    public async Task UpDownToZeroUp_OnFreshDatabase_LeavesTheExpectedSchema()
+    {
+        await using var database = await TestDatabase.CreateAsync(migrate: false);
+        var migrator = new GalleryMigrator(database.ConnectionString);
+
+        var applied = await migrator.MigrateUpAsync();
+        Assert.Equal([1L, 2L, 3L], applied);
+        await AssertSchemaIsCompleteAsync(database);
+
+        var rolledBack = await migrator.MigrateDownAsync(0);
+        Assert.Equal([3L, 2L, 1L], rolledBack);
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_extension WHERE extname = 'vector'"));
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_namespace WHERE nspname = 'gallery'"));
+
+        Assert.Equal([1L, 2L, 3L], await migrator.MigrateUpAsync());
+        await AssertSchemaIsCompleteAsync(database);
+    }
+
+    [Fact]
+    public async Task MigrateUp_WithTarget_StopsThere_AndListShowsPending()
+    {
+        await using var database = await TestDatabase.CreateAsync(migrate: false);
+        var migrator = new GalleryMigrator(database.ConnectionString);
+
+        Assert.Equal([1L, 2L], await migrator.MigrateUpAsync(2));
+        var states = await migrator.ListAsync();
+
+        Assert.All(states.Where(s => s.Version <= 2), s => Assert.True(s.IsApplied));
+        Assert.All(states.Where(s => s.Version > 2), s => Assert.False(s.IsApplied));
+        Assert.All(states, s => Assert.False(string.IsNullOrWhiteSpace(s.Description)));
+        Assert.Null(await database.ScalarAsync<string>("SELECT to_regclass('gallery.image_gallery_embedding_idx')::text"));
+    }
+
+    [Fact]
+    public async Task Preview_PrintsSql_AndRunsNothing()
+    {
+        await using var database = await TestDatabase.CreateAsync(migrate: false);
+        var output = new StringWriter();
+
+        await new GalleryMigrator(database.ConnectionString).PreviewAsync(output);
+
+        var sql = output.ToString();
+        Assert.Contains("CREATE EXTENSION IF NOT EXISTS vector", sql);
+        Assert.Contains("USING hnsw", sql);
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_namespace WHERE nspname = 'gallery'"));
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_extension WHERE extname = 'vector'"));
+    }
+
+    [Fact]
+    public async Task TwoConcurrentMigrateUps_BothSucceed_AndApplyEachMigrationOnce()
+    {
+        await using var database = await TestDatabase.CreateAsync(migrate: false);
+
+        var runs = await Task.WhenAll(
+            Task.Run(() => new GalleryMigrator(database.ConnectionString).MigrateUpAsync()),
+            Task.Run(() => new GalleryMigrator(database.ConnectionString).MigrateUpAsync()));
+
+        Assert.Equal([1L, 2L, 3L], runs.SelectMany(applied => applied).Order());
+        Assert.Equal(3L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.schema_version"));
+        await AssertSchemaIsCompleteAsync(database);
+    }
+
+    private static async Task AssertSchemaIsCompleteAsync(TestDatabase database)
+    {
+        Assert.Equal("vector(512)", await database.ScalarAsync<string>(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'gallery.image_gallery'::regclass AND attname = 'embedding'"));
+        var indexDefinition = await database.ScalarAsync<string>("SELECT indexdef FROM pg_indexes WHERE indexname = 'image_gallery_embedding_idx'");
+        Assert.NotNull(indexDefinition);
+        Assert.Contains("USING hnsw (embedding vector_cosine_ops)", indexDefinition);
+        Assert.Contains("m='16'", indexDefinition);
+        Assert.Contains("ef_construction='64'", indexDefinition);
+        Assert.NotNull(await database.ScalarAsync<string>("SELECT indexdef FROM pg_indexes WHERE indexname = 'image_gallery_pending_idx'"));
+        Assert.Equal("gallery", await database.ScalarAsync<string>(
+            "SELECT table_schema::text FROM information_schema.tables WHERE table_name = 'schema_version'"));
+    }
+}
