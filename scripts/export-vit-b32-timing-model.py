@@ -22,17 +22,35 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "models", "vit-b32-timing"))
 
 
+class Attention(nn.Module):
+    """Plain multi-head attention; nn.MultiheadAttention's fused eval path does not export to ONNX on torch 1.13."""
+
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(width, width * 3)
+        self.out = nn.Linear(width, width)
+
+    def forward(self, x, mask=None):
+        b, n, w = x.shape
+        q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, w // self.heads).permute(2, 0, 3, 1, 4)
+        scores = q @ k.transpose(-2, -1) / (w // self.heads) ** 0.5
+        if mask is not None:
+            scores = scores + mask
+        return self.out((scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, n, w))
+
+
 class Block(nn.Module):
     def __init__(self, width, heads):
         super().__init__()
         self.ln_1 = nn.LayerNorm(width)
-        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.attn = Attention(width, heads)
         self.ln_2 = nn.LayerNorm(width)
         self.mlp = nn.Sequential(nn.Linear(width, width * 4), nn.GELU(), nn.Linear(width * 4, width))
 
     def forward(self, x, mask=None):
         h = self.ln_1(x)
-        x = x + self.attn(h, h, h, need_weights=False, attn_mask=mask)[0]
+        x = x + self.attn(h, mask)
         return x + self.mlp(self.ln_2(x))
 
 
