@@ -13,6 +13,7 @@ internal static class DbFirstCli
         root.Options.Add(options.Connection);
         root.Options.Add(options.Model);
         root.Subcommands.Add(MigrateCommand.Create(options, console));
+        root.Subcommands.Add(ClipCommand.Create(options, console));
         root.Subcommands.Add(IngestCommand.Create(options, console));
         root.Subcommands.Add(BenchCommand.Create(options, console));
         return root;

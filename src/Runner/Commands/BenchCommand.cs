@@ -8,6 +8,7 @@ internal static class BenchCommand
     public static Command Create(GlobalOptions options, RunnerConsole console)
     {
         var bench = new Command("bench", "Measure throughput; results go to bench-results/ and stdout");
+        bench.Subcommands.Add(BenchClipCommand.Create(options, console));
         bench.Subcommands.Add(BenchIngestCommand.Create(options, console));
         return bench;
     }
