@@ -16,6 +16,7 @@ internal static class DbFirstCli
         root.Subcommands.Add(ClipCommand.Create(options, console));
         root.Subcommands.Add(IngestCommand.Create(options, console));
         root.Subcommands.Add(BenchCommand.Create(options, console));
+        root.Subcommands.Add(SamplesCommand.Create(options, console));
         return root;
     }
 
