@@ -57,7 +57,9 @@ internal sealed class OrientedImageDecoder
         }
 
         using var codec = SKCodec.Create(new SKMemoryStream(encoded), out var createResult)
-            ?? throw new ImageDecodeException(name, $"not a recognised image format ({createResult})");
+            ?? throw new ImageDecodeException(name, createResult == SKCodecResult.Unimplemented
+                ? "not a recognised image format"
+                : $"cannot read the image header ({createResult})");
 
         var declared = codec.Info;
         var pixels = (long)declared.Width * declared.Height;
