@@ -31,6 +31,17 @@ internal static class GalleryHost
         AddServices(builder.Services, builder.Configuration, connectionString, model, "serve");
 
         var app = builder.Build();
+        UseDashboard(app, configuration);
+        app.MapHealthEndpoint();
+        return app;
+    }
+
+    /// <summary>
+    /// Maps the dashboard at <c>/hangfire</c>: local requests only, or basic auth for everyone when credentials are
+    /// configured; the storage connection string is never displayed.
+    /// </summary>
+    public static void UseDashboard(IApplicationBuilder app, IConfiguration configuration)
+    {
         var access = new DashboardAccessFilter(configuration["Dashboard:Username"], configuration["Dashboard:Password"]);
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
@@ -41,8 +52,6 @@ internal static class GalleryHost
             DisplayStorageConnectionString = false,
             AppPath = null,
         });
-        app.MapHealthEndpoint();
-        return app;
     }
 
     /// <summary>A Hangfire server without any web endpoint, to add machines to the same queue.</summary>
