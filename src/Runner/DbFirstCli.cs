@@ -19,7 +19,7 @@ internal static class DbFirstCli
         root.Subcommands.Add(ServeCommand.Create(options, console));
         root.Subcommands.Add(WorkerCommand.Create(options, console));
         root.Subcommands.Add(StatusCommand.Create(options, console));
-        root.Subcommands.Add(new Command("bench", "Measure throughput") { BenchClipCommand.Create(options, console) });
+        root.Subcommands.Add(new Command("bench", "Measure throughput") { BenchClipCommand.Create(options, console), BenchEmbedCommand.Create(options, console) });
         return root;
     }
 
