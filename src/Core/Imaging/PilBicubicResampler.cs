@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace DbFirst.Imaging;
 
 /// <summary>
@@ -90,7 +92,16 @@ internal static class PilBicubicResampler
             return output;
         }
 
+        // The vertical pass is a weighted sum of whole rows: widen the 8-bit intermediate to ints once so the
+        // sums run in SIMD lanes (integer arithmetic, so the result is bit-identical to the scalar loop).
+        var wide = new int[temp.Length];
+        for (var i = 0; i < temp.Length; i++)
+        {
+            wide[i] = temp[i];
+        }
+
         var sums = new int[stride];
+        var lanes = Vector<int>.Count;
         for (var y = 0; y < cropHeight; y++)
         {
             var start = vertical.Start[y] - firstRow;
@@ -100,8 +111,16 @@ internal static class PilBicubicResampler
             for (var i = 0; i < count; i++)
             {
                 var w = k[i];
-                var src = temp.AsSpan((start + i) * stride, stride);
-                for (var x = 0; x < stride; x++)
+                var weight = new Vector<int>(w);
+                var src = wide.AsSpan((start + i) * stride, stride);
+                var x = 0;
+                for (; x <= stride - lanes; x += lanes)
+                {
+                    var acc = new Vector<int>(sums.AsSpan(x, lanes));
+                    (acc + new Vector<int>(src.Slice(x, lanes)) * weight).CopyTo(sums.AsSpan(x, lanes));
+                }
+
+                for (; x < stride; x++)
                 {
                     sums[x] += src[x] * w;
                 }
