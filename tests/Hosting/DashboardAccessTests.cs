@@ -80,7 +80,9 @@ public sealed class DashboardAccessTests : IClassFixture<PostgresFixture>
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddHangfire(hangfire => hangfire.UseGalleryStorage(_fixture.ConnectionString));
+        // Hangfire keeps its log provider in a static; one tied to this short-lived host's logger factory would
+        // break every later Hangfire call in the test process once the host is disposed.
+        builder.Services.AddHangfire(hangfire => hangfire.UseGalleryStorage(_fixture.ConnectionString).UseLogProvider(new SilentLogProvider()));
         var app = builder.Build();
         app.Use((context, next) =>
         {
@@ -113,5 +115,12 @@ public sealed class DashboardAccessTests : IClassFixture<PostgresFixture>
         }
 
         return request;
+    }
+
+    private sealed class SilentLogProvider : Hangfire.Logging.ILogProvider, Hangfire.Logging.ILog
+    {
+        public Hangfire.Logging.ILog GetLogger(string name) => this;
+
+        public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
     }
 }
