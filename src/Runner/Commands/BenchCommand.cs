@@ -10,6 +10,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure throughput; results go to bench-results/ and stdout");
         bench.Subcommands.Add(BenchClipCommand.Create(options, console));
         bench.Subcommands.Add(BenchIngestCommand.Create(options, console));
+        bench.Subcommands.Add(BenchEmbedCommand.Create(options, console));
         return bench;
     }
 }
