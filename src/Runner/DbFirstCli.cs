@@ -15,7 +15,7 @@ internal static class DbFirstCli
         root.Options.Add(options.Model);
         root.Subcommands.Add(MigrateCommand.Create(options, console));
         root.Subcommands.Add(ClipCommand.Create(options, console));
-        root.Subcommands.Add(IngestCommand.Create(options, console, new EmbeddingOnIngest(console)));
+        root.Subcommands.Add(IngestCommand.Create(options, console, new EmbeddingOnIngest()));
         root.Subcommands.Add(EmbedCommand.Create(options, console));
         root.Subcommands.Add(ServeCommand.Create(options, console));
         root.Subcommands.Add(WorkerCommand.Create(options, console));

@@ -7,5 +7,6 @@ namespace DbFirst.Ingest;
 public interface IIngestCompletedHandler
 {
     /// <summary>Called once per successful ingest, after every row is committed.</summary>
-    Task OnIngestCompletedAsync(IngestReport report, string connectionString, CancellationToken cancellationToken = default);
+    /// <returns>A line for the person at the terminal, or <see langword="null"/>; <c>--json</c> runs print none.</returns>
+    Task<string?> OnIngestCompletedAsync(IngestReport report, string connectionString, CancellationToken cancellationToken = default);
 }

@@ -39,10 +39,7 @@ internal static class IngestCommand
                 ? await WithProgressBarAsync(console, progress => ingester.IngestAsync(ingestOptions, progress, cancellationToken))
                 : await ingester.IngestAsync(ingestOptions, cancellationToken: cancellationToken);
 
-            if (completed is not null)
-            {
-                await completed.OnIngestCompletedAsync(report, context.ConnectionString, cancellationToken);
-            }
+            var note = completed is null ? null : await completed.OnIngestCompletedAsync(report, context.ConnectionString, cancellationToken);
 
             if (parse.GetValue(json))
             {
@@ -51,6 +48,10 @@ internal static class IngestCommand
             else
             {
                 await WriteSummaryAsync(console.Error, report, ingestOptions.Prune);
+                if (note is not null)
+                {
+                    await console.Error.WriteLineAsync(note);
+                }
             }
 
             return CommandAction.Success;

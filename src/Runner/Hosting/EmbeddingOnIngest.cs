@@ -6,24 +6,24 @@ namespace DbFirst.Runner.Hosting;
 /// After an ingest that added or changed rows, enqueues <c>embed-pending</c> so a running <c>serve</c> or
 /// <c>worker</c> embeds the new photos now rather than at the next scheduled run.
 /// </summary>
-internal sealed class EmbeddingOnIngest(RunnerConsole console) : IIngestCompletedHandler
+internal sealed class EmbeddingOnIngest : IIngestCompletedHandler
 {
-    public async Task OnIngestCompletedAsync(IngestReport report, string connectionString, CancellationToken cancellationToken = default)
+    public async Task<string?> OnIngestCompletedAsync(IngestReport report, string connectionString, CancellationToken cancellationToken = default)
     {
         if (!report.ChangedRows)
         {
-            return;
+            return null;
         }
 
         try
         {
             var jobId = await EmbeddingJobQueue.EnqueueAsync(connectionString, cancellationToken);
-            await console.Error.WriteLineAsync($"dbfirst: enqueued embed-pending (job {jobId}); a running 'dbfirst serve' or 'dbfirst worker' picks it up, or run 'dbfirst embed'");
+            return $"dbfirst: enqueued embed-pending (job {jobId}); a running 'dbfirst serve' or 'dbfirst worker' picks it up, or run 'dbfirst embed'";
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             // The rows are committed either way; the recurring job or 'dbfirst embed' will still embed them.
-            await console.Error.WriteLineAsync($"dbfirst: warning: could not enqueue embed-pending ({exception.Message}); run 'dbfirst embed'");
+            return $"dbfirst: warning: could not enqueue embed-pending ({exception.Message}); run 'dbfirst embed'";
         }
     }
 }
