@@ -13,30 +13,35 @@ namespace DbFirst.Jobs;
 /// <c>Attempts = 0</c>: <see cref="ClaudeClient"/> already retries each image (up to <c>Claude:MaxAttempts</c> calls,
 /// honouring retry-after) and the SDK's own retries are off. A Hangfire retry on top would multiply the calls a bad
 /// image costs (3 SDK tries × 11 Hangfire runs = 33 with the defaults). Images that failed
-/// <c>maxFailedAttempts</c> runs are skipped until someone calls <c>gallery.request_description</c> on them again.
-/// The job's arguments are only the caps: the API key stays in configuration and never reaches Hangfire's storage.
+/// <c>Jobs:describe-pending:MaxFailedAttempts</c> runs are skipped until someone calls <c>gallery.request_description</c> on them again.
+/// The job's only argument is the cancellation token: the API key and the caps stay in configuration and never reach Hangfire's storage.
 /// </remarks>
 internal sealed class DescribePendingJob
 {
+    /// <summary>The job's id in the recurring job catalogue and under <c>Jobs:</c> in configuration.</summary>
+    public const string Id = "describe-pending";
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly ClaudeOptions _options;
+    private readonly DescribePendingLimits _limits;
 
-    public DescribePendingJob(NpgsqlDataSource dataSource, ClaudeOptions options)
+    public DescribePendingJob(NpgsqlDataSource dataSource, ClaudeOptions options, DescribePendingLimits limits)
     {
         _dataSource = dataSource;
         _options = options;
+        _limits = limits;
     }
 
-    /// <summary>Describes up to <paramref name="maxImages"/> images, starting no new one after <paramref name="maxTokens"/> tokens.</summary>
+    /// <summary>Describes up to <see cref="DescribePendingLimits.MaxImages"/> images, starting no new one after <see cref="DescribePendingLimits.MaxTokens"/> tokens.</summary>
     /// <returns>A one-line summary Hangfire shows as the job's result.</returns>
     [AutomaticRetry(Attempts = 0)]
     [DisableConcurrentExecution(timeoutInSeconds: 60)]
-    public async Task<string> RunAsync(int maxImages, long maxTokens, int maxFailedAttempts, CancellationToken cancellationToken)
+    public async Task<string> RunAsync(CancellationToken cancellationToken)
     {
         using var claude = new ClaudeClient(_options);
         var describer = new GalleryDescriber(_dataSource, claude);
         var summary = await describer.DescribeAsync(
-            new DescribeRequest([], All: true, MaxImages: maxImages, MaxTokens: maxTokens, MaxFailedAttempts: maxFailedAttempts),
+            new DescribeRequest([], All: true, MaxImages: _limits.MaxImages, MaxTokens: _limits.MaxTokens, MaxFailedAttempts: _limits.MaxFailedAttempts),
             cancellationToken: cancellationToken);
         return $"described {summary.Described}, failed {summary.Failed}; {summary.Calls} calls, " +
                $"{summary.InputTokens} input + {summary.OutputTokens} output tokens" +

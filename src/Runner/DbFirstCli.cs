@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DbFirst.Runner.Commands;
+using DbFirst.Runner.Hosting;
 
 namespace DbFirst.Runner;
 
@@ -13,17 +14,30 @@ internal static class DbFirstCli
         root.Options.Add(options.Connection);
         root.Options.Add(options.Model);
         root.Subcommands.Add(MigrateCommand.Create(options, console));
+        root.Subcommands.Add(ClipCommand.Create(options, console));
+        root.Subcommands.Add(IngestCommand.Create(options, console, new EmbeddingOnIngest()));
+        root.Subcommands.Add(EmbedCommand.Create(options, console));
+        root.Subcommands.Add(ServeCommand.Create(options, console));
+        root.Subcommands.Add(WorkerCommand.Create(options, console));
+        root.Subcommands.Add(StatusCommand.Create(options, console));
+        root.Subcommands.Add(BenchCommand.Create(options, console));
+        root.Subcommands.Add(SamplesCommand.Create(options, console));
         root.Subcommands.Add(DescribeCommand.Create(options, console));
         root.Subcommands.Add(AskCommand.Create(options, console));
-        // The ingest helper owns `bench` (Commands/BenchCommand.cs); until it is merged, a bare parent holds `bench claude`.
-        root.Subcommands.Add(new Command("bench", "Benchmarks") { BenchClaudeCommand.Create(options, console) });
         return root;
     }
 
     public static async Task<int> InvokeAsync(string[] args, RunnerConsole console, CancellationToken cancellationToken = default)
     {
         var root = Build(console);
-        var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error };
+        var configuration = new InvocationConfiguration
+        {
+            Output = console.Out,
+            Error = console.Error,
+            // Ctrl-C/SIGTERM cancel the command's token; long-running commands (embed, serve, worker) then commit the
+            // batch in hand, which takes longer than System.CommandLine's default 2 s grace before it gives up waiting.
+            ProcessTerminationTimeout = GalleryHost.ShutdownTimeout + TimeSpan.FromSeconds(30),
+        };
         return await root.Parse(args).InvokeAsync(configuration, cancellationToken);
     }
 }

@@ -11,14 +11,14 @@ public sealed class GalleryMigratorTests
         await using var database = await TestDatabase.CreateAsync(migrate: false);
         var migrator = new GalleryMigrator(database.ConnectionString);
 
-        var all = (await migrator.ListAsync()).Select(s => s.Version).ToList();
+        // Every known migration, not a fixed list: each part of the project adds its own versions.
+        var all = await AllVersionsAsync(migrator);
         var applied = await migrator.MigrateUpAsync();
-        Assert.Equal([1L, 2L, 3L], applied.Take(3));
         Assert.Equal(all, applied);
         await AssertSchemaIsCompleteAsync(database);
 
         var rolledBack = await migrator.MigrateDownAsync(0);
-        Assert.Equal(Enumerable.Reverse(all), rolledBack);
+        Assert.Equal(all.Reverse(), rolledBack);
         Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_extension WHERE extname = 'vector'"));
         Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_namespace WHERE nspname = 'gallery'"));
 
@@ -65,9 +65,9 @@ public sealed class GalleryMigratorTests
             Task.Run(() => new GalleryMigrator(database.ConnectionString).MigrateUpAsync()),
             Task.Run(() => new GalleryMigrator(database.ConnectionString).MigrateUpAsync()));
 
-        var all = (await new GalleryMigrator(database.ConnectionString).ListAsync()).Select(s => s.Version).ToList();
+        var all = await AllVersionsAsync(new GalleryMigrator(database.ConnectionString));
         Assert.Equal(all, runs.SelectMany(applied => applied).Order());
-        Assert.Equal(all.Count, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.schema_version"));
+        Assert.Equal((long)all.Length, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.schema_version"));
         await AssertSchemaIsCompleteAsync(database);
     }
 
@@ -84,4 +84,7 @@ public sealed class GalleryMigratorTests
         Assert.Equal("gallery", await database.ScalarAsync<string>(
             "SELECT table_schema::text FROM information_schema.tables WHERE table_name = 'schema_version'"));
     }
+
+    private static async Task<long[]> AllVersionsAsync(GalleryMigrator migrator) =>
+        (await migrator.ListAsync()).Select(state => state.Version).Order().ToArray();
 }

@@ -18,9 +18,16 @@ public sealed class DescribePendingJobTests
     }
 
     [Fact]
-    public void Job_ArgumentsAreCapsOnly_SoNoKeyReachesHangfireStorage()
+    public void Job_TakesOnlyACancellationToken_SoNoKeyReachesHangfireStorage()
     {
-        Assert.All(s_run.GetParameters(), p => Assert.True(p.ParameterType == typeof(int) || p.ParameterType == typeof(long) || p.ParameterType == typeof(CancellationToken), p.Name));
+        Assert.Equal([typeof(CancellationToken)], s_run.GetParameters().Select(p => p.ParameterType));
+    }
+
+    [Fact]
+    public void Catalog_HasDescribePending_OffByDefault()
+    {
+        var entry = Assert.Single(RecurringJobCatalog.Entries, e => e.Id == "describe-pending");
+        Assert.False(entry.EnabledByDefault);
     }
 
     [Fact]
@@ -40,9 +47,15 @@ public sealed class DescribePendingJobTests
             }
 
             await using var dataSource = database.CreateDataSource();
-            var job = new DescribePendingJob(dataSource, new ClaudeOptions { ApiKey = key, BaseUrl = fake.BaseUrl, RequestsPerMinute = 6000 });
+            var job = new DescribePendingJob(dataSource, new ClaudeOptions { ApiKey = key, BaseUrl = fake.BaseUrl, RequestsPerMinute = 6000 },
+                DescribePendingLimits.FromConfiguration(name => name switch
+                {
+                    "Jobs:describe-pending:MaxImages" => "3",
+                    "Jobs:describe-pending:MaxFailedAttempts" => "3",
+                    _ => null,
+                }));
 
-            var result = await job.RunAsync(maxImages: 3, maxTokens: 1_000_000, maxFailedAttempts: 3, CancellationToken.None);
+            var result = await job.RunAsync(CancellationToken.None);
 
             Assert.StartsWith("described 3, failed 0", result);
             Assert.Equal(3, fake.Requests.Count);

@@ -107,7 +107,7 @@ public sealed class AskCommandTests : IAsyncLifetime
         var console = new RunnerConsole(output, error, IsInteractive: false);
         var options = new GlobalOptions();
         var root = new RootCommand("test") { options.Connection, options.Model };
-        root.Subcommands.Add(AskCommand.Create(options, console, (_, dataSource) => new FirstImagesRetriever(dataSource)));
+        root.Subcommands.Add(AskCommand.Create(options, console, (_, _, dataSource) => new FirstImagesRetriever(dataSource)));
         var exitCode = await root.Parse([.. args, "--connection", _database.ConnectionString])
             .InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
         return new CliRun(exitCode, output.ToString(), error.ToString());

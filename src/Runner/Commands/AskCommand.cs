@@ -13,13 +13,13 @@ namespace DbFirst.Runner.Commands;
 internal static class AskCommand
 {
     /// <summary>Builds the command; <paramref name="retrieverFactory"/> replaces the CLIP search (tests pass a fake).</summary>
-    public static Command Create(GlobalOptions options, RunnerConsole console, Func<RunnerContext, NpgsqlDataSource, IImageRetriever>? retrieverFactory = null)
+    public static Command Create(GlobalOptions options, RunnerConsole console, Func<RunnerContext, ParseResult, NpgsqlDataSource, IImageRetriever>? retrieverFactory = null)
     {
         var question = new Argument<string>("QUESTION") { Description = "What to ask about the gallery" };
         var k = new Option<int>("-k") { Description = "How many of the nearest images to show Claude", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "Print {answer, model, images, usage} as JSON" };
         var command = new Command("ask", "Ask Claude a question about the images a search of the gallery returns") { question, k, json };
-        var createRetriever = retrieverFactory ?? DefaultRetriever;
+        var createRetriever = retrieverFactory ?? ((context, parse, dataSource) => new ClipImageRetriever(dataSource, ClipModelLoader.Load(context, parse, options)));
 
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
@@ -33,7 +33,9 @@ internal static class AskCommand
 
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
             using var claude = new ClaudeClient(claudeOptions);
-            var asker = new GalleryAsker(dataSource, createRetriever(context, dataSource), claude);
+            var retriever = createRetriever(context, parse, dataSource);
+            using var ownedRetriever = retriever as IDisposable;
+            var asker = new GalleryAsker(dataSource, retriever, claude);
             var answer = await asker.AskAsync(parse.GetValue(question) ?? "", count, cancellationToken);
 
             foreach (var warning in answer.Warnings)
@@ -70,9 +72,4 @@ internal static class AskCommand
         });
         return command;
     }
-
-    // CLIP text embeddings (issue 3) and the vector search (issue 5) come from other branches; until they are merged
-    // the runner has no way to turn a question into an embedding.
-    private static IImageRetriever DefaultRetriever(RunnerContext context, NpgsqlDataSource dataSource) =>
-        throw new GalleryException("ask needs the CLIP text encoder and gallery search, which this build does not include yet");
 }

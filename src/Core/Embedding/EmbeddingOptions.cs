@@ -1,0 +1,55 @@
+namespace DbFirst.Embedding;
+
+/// <summary>How the embedding pipeline batches, retries and overlaps its work (configuration section <c>Embedding</c>).</summary>
+internal sealed record EmbeddingOptions
+{
+    /// <summary>Rows claimed, preprocessed, encoded and committed together.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Failed attempts after which a row is no longer claimed.</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>How long a transiently failed row waits before it is claimed again.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Threads decoding and preprocessing images at once.</summary>
+    public int PreprocessParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Batches claimed but not yet committed by one pipeline (each holds a connection and its rows' locks):
+    /// one preprocessing, one on the encoder, one being written.
+    /// </summary>
+    public int MaxBatchesInFlight { get; init; } = 3;
+
+    /// <summary>
+    /// A claim transaction idle for longer than this is ended by PostgreSQL, which releases its rows: the
+    /// safety net for a worker that hangs without its connection closing (a frozen VM, a stopped process).
+    /// </summary>
+    public TimeSpan ClaimIdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Throws when a value makes no sense, naming the configuration key.</summary>
+    public EmbeddingOptions Validate()
+    {
+        if (BatchSize is < 1 or > 10_000)
+        {
+            throw new GalleryException($"Embedding:BatchSize must be between 1 and 10000, not {BatchSize}");
+        }
+
+        if (MaxAttempts < 1)
+        {
+            throw new GalleryException($"Embedding:MaxAttempts must be at least 1, not {MaxAttempts}");
+        }
+
+        if (RetryDelay < TimeSpan.Zero)
+        {
+            throw new GalleryException("Embedding:RetryDelay must not be negative");
+        }
+
+        if (PreprocessParallelism < 1 || MaxBatchesInFlight < 1)
+        {
+            throw new GalleryException("Embedding:PreprocessParallelism and Embedding:MaxBatchesInFlight must be at least 1");
+        }
+
+        return this;
+    }
+}

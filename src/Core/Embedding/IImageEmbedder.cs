@@ -1,0 +1,25 @@
+namespace DbFirst.Embedding;
+
+/// <summary>
+/// What the embedding pipeline needs from an image model: CLIP's preprocessor and image encoder behind one seam,
+/// so tests can count encoder calls and the benchmark can measure the pipeline's own overhead.
+/// </summary>
+internal interface IImageEmbedder
+{
+    /// <summary>Stored in <c>embedding_model</c>; a row embedded under another name is stale.</summary>
+    string ModelName { get; }
+
+    /// <summary>Length of every embedding <see cref="Encode"/> returns.</summary>
+    int Dimension { get; }
+
+    /// <summary>Whether this is the bundled test model rather than a real CLIP.</summary>
+    bool IsTestModel { get; }
+
+    /// <summary>Decodes and preprocesses one file. Called from many threads at once.</summary>
+    /// <exception cref="Imaging.ImageDecodeException">The file can never be decoded (permanent).</exception>
+    /// <exception cref="IOException">The file could not be read now (transient).</exception>
+    float[] Preprocess(string path);
+
+    /// <summary>Encodes a batch of preprocessed images, one embedding per input, in order. Called from one thread at a time.</summary>
+    float[][] Encode(IReadOnlyList<float[]> pixelBatch);
+}

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Text.Json;
+using DbFirst.Database;
+using DbFirst.Embedding;
+using DbFirst.Runner.Hosting;
+using Spectre.Console;
+
+namespace DbFirst.Runner.Commands;
+
+/// <summary>
+/// <c>dbfirst embed [--limit N] [--reembed] [--json]</c>: embeds pending rows now, with the same pipeline as the
+/// <c>embed-pending</c> job. Ctrl-C or SIGTERM stops after the batch in hand is committed.
+/// </summary>
+internal static class EmbedCommand
+{
+    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static Command Create(GlobalOptions options, RunnerConsole console)
+    {
+        var limit = new Option<int?>("--limit") { Description = "Claim at most this many rows" };
+        var reembed = new Option<bool>("--reembed") { Description = "Also re-embed rows embedded by another model than the configured one" };
+        var json = new Option<bool>("--json") { Description = "Print a JSON summary on stdout and nothing else" };
+        var command = new Command("embed", "Embed the rows that have no embedding yet (any number of these may run at once, on any machine)")
+        {
+            limit, reembed, json,
+        };
+
+        CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
+        {
+            if (parse.GetValue(limit) is < 1)
+            {
+                throw new GalleryException("--limit must be at least 1");
+            }
+
+            var settings = EmbeddingSettings.Read(context.Configuration);
+            using var model = ClipModelLoader.Load(context, parse, options);
+            await GalleryHost.EnsureMigratedAsync(context.ConnectionString, cancellationToken);
+            await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
+            var pipeline = new EmbeddingPipeline(dataSource, new ClipImageEmbedder(model), settings);
+            var request = new EmbeddingRequest(parse.GetValue(limit), parse.GetValue(reembed));
+
+            var result = console.IsInteractive
+                ? await RunWithProgressAsync(pipeline, request, console, cancellationToken)
+                : await pipeline.RunAsync(request, progress: null, cancellationToken);
+
+            if (parse.GetValue(json))
+            {
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(Summary(result), s_json));
+            }
+            else
+            {
+                await console.Out.WriteLineAsync(
+                    $"embedded {result.Embedded}, failed {result.FailedPermanently + result.FailedTransiently} " +
+                    $"({result.FailedPermanently} permanently), {result.RowsPerSecond:F1} images/s with {result.Model}" +
+                    (result.Stopped ? " (stopped early)" : ""));
+            }
+
+            return result.Stopped ? CommandAction.Cancelled : CommandAction.Success;
+        });
+
+        return command;
+    }
+
+    /// <summary>The <c>--json</c> summary; also what <c>bench embed</c> records.</summary>
+    public static object Summary(EmbeddingResult result) => new
+    {
+        model = result.Model,
+        embedded = result.Embedded,
+        failed = result.FailedPermanently + result.FailedTransiently,
+        failed_permanently = result.FailedPermanently,
+        will_retry = result.FailedTransiently,
+        released = result.Released,
+        batches = result.Batches,
+        elapsed_s = Math.Round(result.Elapsed.TotalSeconds, 3),
+        images_per_s = Math.Round(result.RowsPerSecond, 1),
+        stopped = result.Stopped,
+    };
+
+    private static async Task<EmbeddingResult> RunWithProgressAsync(
+        EmbeddingPipeline pipeline, EmbeddingRequest request, RunnerConsole console, CancellationToken cancellationToken)
+    {
+        var total = await pipeline.CountWorkAsync(request.Reembed, cancellationToken);
+        if (request.Limit is { } cap)
+        {
+            total = Math.Min(total, cap);
+        }
+
+        var ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(console.Error) });
+        EmbeddingResult? result = null;
+        await ansi.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async progress =>
+            {
+                var task = progress.AddTask($"embedding with {pipeline.ModelName}", maxValue: Math.Max(total, 1));
+                var report = new Progress<EmbeddingProgress>(p => task.Value = p.Embedded + p.Failed);
+                result = await pipeline.RunAsync(request, report, cancellationToken);
+                task.Value = task.MaxValue;
+            });
+        return result!;
+    }
+}

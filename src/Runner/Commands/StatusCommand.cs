@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Text.Json;
+using DbFirst.Clip;
+using DbFirst.Database;
+using DbFirst.Embedding;
+using DbFirst.Runner.Hosting;
+
+namespace DbFirst.Runner.Commands;
+
+/// <summary><c>dbfirst status [--json]</c>: rows, embedded, pending, failed by reason, the model, the vector index.</summary>
+internal static class StatusCommand
+{
+    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    public static Command Create(GlobalOptions options, RunnerConsole console)
+    {
+        var json = new Option<bool>("--json") { Description = "Print JSON on stdout" };
+        var command = new Command("status", "Show how much of the gallery is embedded, what failed and why, the model and the index") { json };
+        CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
+        {
+            var settings = EmbeddingSettings.Read(context.Configuration);
+            string modelName;
+            bool isTestModel;
+            using (var model = ClipModelLoader.Load(context, parse, options))
+            {
+                modelName = model.Name;
+                isTestModel = model.IsTestModel;
+            }
+
+            await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
+            var status = await new GalleryStatusReader(dataSource).ReadAsync(modelName, settings.MaxAttempts, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { model = new { name = modelName, test_model = isTestModel }, status }, s_json));
+                return CommandAction.Success;
+            }
+
+            var o = console.Out;
+            await o.WriteLineAsync($"rows       {status.Rows,10:N0}");
+            await o.WriteLineAsync($"embedded   {status.Embedded,10:N0}" + (status.EmbeddedWithOtherModel > 0 ? $"  ({status.EmbeddedWithOtherModel:N0} by another model: dbfirst embed --reembed)" : ""));
+            await o.WriteLineAsync($"pending    {status.Pending,10:N0}");
+            await o.WriteLineAsync($"failed     {status.Failed,10:N0}");
+            foreach (var failure in status.Failures)
+            {
+                await o.WriteLineAsync($"  {failure.Rows,8:N0}  {(failure.Permanent ? "permanent" : "gave up  ")}  {failure.Reason}");
+            }
+
+            await o.WriteLineAsync($"model      {modelName}{(isTestModel ? " (test model: results are NOT semantic)" : "")}");
+            foreach (var count in status.Models.Where(m => m.Model != modelName))
+            {
+                await o.WriteLineAsync($"  {count.Rows,8:N0}  embedded by {count.Model}");
+            }
+
+            if (status.Indexes.Count == 0)
+            {
+                await o.WriteLineAsync("index      none (searches scan every row)");
+            }
+
+            foreach (var index in status.Indexes)
+            {
+                await o.WriteLineAsync($"index      {index.Name} ({index.Type}, {index.Size}{(index.Valid ? "" : ", INVALID: rebuild it")})");
+            }
+
+            return CommandAction.Success;
+        });
+
+        return command;
+    }
+}

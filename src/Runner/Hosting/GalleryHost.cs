@@ -1,0 +1,111 @@
+using DbFirst.Claude;
+using DbFirst.Clip;
+using DbFirst.Database;
+using DbFirst.Embedding;
+using DbFirst.Jobs;
+using Hangfire;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace DbFirst.Runner.Hosting;
+
+/// <summary>
+/// Builds the processes that run Hangfire jobs: <c>dbfirst serve</c> (web host with dashboard and <c>/health</c>) and
+/// <c>dbfirst worker</c> (Hangfire server only). Both share one set of services, so a job runs the same anywhere.
+/// </summary>
+internal static class GalleryHost
+{
+    /// <summary>How long a stopping server waits for the batch in hand to be committed.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>The web host: Hangfire server, dashboard at <c>/hangfire</c>, <c>/health</c>.</summary>
+    public static WebApplication BuildServe(IConfiguration configuration, string connectionString, ClipModel model, string urls)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        builder.Configuration.AddConfiguration(configuration);
+        builder.WebHost.UseUrls(urls);
+        AddServices(builder.Services, builder.Configuration, connectionString, model, "serve");
+
+        var app = builder.Build();
+        UseDashboard(app, configuration);
+        app.MapHealthEndpoint();
+        return app;
+    }
+
+    /// <summary>
+    /// Maps the dashboard at <c>/hangfire</c>: local requests only, or basic auth for everyone when credentials are
+    /// configured; the storage connection string is never displayed.
+    /// </summary>
+    public static void UseDashboard(IApplicationBuilder app, IConfiguration configuration)
+    {
+        var access = new DashboardAccessFilter(configuration["Dashboard:Username"], configuration["Dashboard:Password"]);
+        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            DashboardTitle = "DbFirst jobs",
+            // Replaces Hangfire's default LocalRequestsOnly filter with local-or-basic-auth.
+            Authorization = [],
+            AsyncAuthorization = [access],
+            DisplayStorageConnectionString = false,
+            AppPath = null,
+        });
+    }
+
+    /// <summary>A Hangfire server without any web endpoint, to add machines to the same queue.</summary>
+    public static IHost BuildWorker(IConfiguration configuration, string connectionString, ClipModel model)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        builder.Configuration.AddConfiguration(configuration);
+        AddServices(builder.Services, builder.Configuration, connectionString, model, "worker");
+        return builder.Build();
+    }
+
+    /// <summary>Adds or updates the recurring jobs as configured; every server does it, so all must share configuration.</summary>
+    public static IReadOnlyList<string> RegisterRecurringJobs(IServiceProvider services) =>
+        RecurringJobCatalog.Register(services.GetRequiredService<IRecurringJobManager>(), services.GetRequiredService<IConfiguration>());
+
+    /// <summary>Refuses to run jobs against a schema they do not match.</summary>
+    public static async Task EnsureMigratedAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var pending = (await new GalleryMigrator(connectionString).ListAsync(cancellationToken)).Where(m => !m.IsApplied).ToList();
+        if (pending.Count > 0)
+        {
+            throw new GalleryException(
+                $"the database lacks migration(s) {string.Join(", ", pending.Select(m => m.Version))}: run 'dbfirst migrate up' first");
+        }
+    }
+
+    private static void AddServices(IServiceCollection services, IConfiguration configuration, string connectionString, ClipModel model, string role)
+    {
+        var embedding = EmbeddingSettings.Read(configuration);
+        services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout + TimeSpan.FromSeconds(15));
+        services.AddSingleton(_ => GalleryDataSource.Create(connectionString));
+        services.AddSingleton(model);
+        services.AddSingleton<IImageEmbedder>(new ClipImageEmbedder(model));
+        services.AddSingleton(embedding);
+        services.AddSingleton(provider => new EmbeddingPipeline(
+            provider.GetRequiredService<NpgsqlDataSource>(),
+            provider.GetRequiredService<IImageEmbedder>(),
+            provider.GetRequiredService<EmbeddingOptions>(),
+            provider.GetRequiredService<ILogger<EmbeddingPipeline>>()));
+        services.AddTransient<EmbedPendingJob>();
+        // The describe-pending job reads the key here, in the process, never from its Hangfire arguments.
+        services.AddSingleton(ClaudeOptions.FromConfiguration(key => configuration[key]));
+        services.AddSingleton(DescribePendingLimits.FromConfiguration(key => configuration[key]));
+        services.AddTransient<DescribePendingJob>();
+        services.AddSingleton(new GalleryHealthProbe(connectionString, model));
+
+        services.AddHangfire(hangfire => hangfire.UseGalleryStorage(connectionString));
+        services.AddHangfireServer(server =>
+        {
+            server.ServerName = $"dbfirst-{role}:{Environment.MachineName}:{Environment.ProcessId}";
+            // The embedding pipeline already uses every core; a second worker serves the other (I/O-bound) jobs.
+            server.WorkerCount = int.TryParse(configuration["Hangfire:WorkerCount"], out var workers) && workers > 0 ? workers : 2;
+            server.ShutdownTimeout = ShutdownTimeout;
+        });
+    }
+}
