@@ -63,7 +63,7 @@ public sealed class GalleryMigrator
 
         if (targetVersion == 0)
         {
-            await DropVersionTableAsync(lockConnection, cancellationToken);
+            await DropVersionTableAsync(lockConnection.Connection, cancellationToken);
         }
 
         var after = await AppliedVersionsAsync(cancellationToken);
@@ -105,7 +105,7 @@ public sealed class GalleryMigrator
 
     // Polls pg_try_advisory_lock instead of blocking in pg_advisory_lock: a session blocked inside a
     // statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the other runner would wait for it forever.
-    private async Task<NpgsqlConnection> AcquireLockAsync(CancellationToken cancellationToken)
+    private async Task<MigrationLock> AcquireLockAsync(CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(_connectionString);
         try
@@ -120,7 +120,7 @@ public sealed class GalleryMigrator
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
             }
 
-            return connection;
+            return new MigrationLock(connection);
         }
         catch
         {
@@ -212,6 +212,31 @@ public sealed class GalleryMigrator
         {
             using var scope = services.CreateScope();
             action(scope.ServiceProvider.GetRequiredService<IMigrationRunner>());
+        }
+    }
+
+    // A pooled connection keeps its session-level advisory lock until Npgsql resets it on the next reuse,
+    // so the lock is released explicitly before the connection goes back to the pool.
+    private sealed class MigrationLock(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public NpgsqlConnection Connection => connection;
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+                command.Parameters.AddWithValue("key", AdvisoryLockKey);
+                await command.ExecuteNonQueryAsync();
+            }
+            catch (NpgsqlException)
+            {
+                // A broken connection has lost its session, and the lock with it.
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
         }
     }
 }
