@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DbFirst.Imaging;
 using SkiaSharp;
 
 namespace DbFirst.Clip;
@@ -37,9 +38,11 @@ internal sealed class ClipBenchmark
             ("2 MP JPEG 1632x1224", [WriteJpeg(workDirectory, 1632, 1224)]),
             ("1.2 MP JPEG 1280x960", [WriteJpeg(workDirectory, 1280, 960)]),
         };
-        if (photos.Count > 0)
+        // A broken file in the folder would end the run on a worker thread; time only the photos that decode.
+        var decodable = photos.Where(path => IsDecodable(path, progress)).ToArray();
+        if (decodable.Length > 0)
         {
-            inputs.Add(($"{photos.Count} photo(s) given", photos.ToArray()));
+            inputs.Add(($"{decodable.Length} photo(s) given", decodable));
         }
 
         foreach (var (label, files) in inputs)
@@ -125,5 +128,19 @@ internal sealed class ClipBenchmark
         using var file = File.Create(path);
         data.SaveTo(file);
         return path;
+    }
+
+    private bool IsDecodable(string path, Action<string> progress)
+    {
+        try
+        {
+            _model.Preprocessor.Preprocess(path);
+            return true;
+        }
+        catch (ImageDecodeException exception)
+        {
+            progress($"skipping {exception.Message}");
+            return false;
+        }
     }
 }
