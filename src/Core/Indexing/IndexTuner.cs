@@ -1,0 +1,289 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using Pgvector;
+
+namespace DbFirst.Indexing;
+
+/// <summary>
+/// Finds the smallest <c>hnsw.ef_search</c> (or <c>ivfflat.probes</c>) that reaches a target recall, and
+/// stores it where the search functions apply it.
+/// </summary>
+/// <remarks>
+/// Trustworthy by construction: queries are stored embeddings moved slightly off their point with
+/// Gaussian noise, and the source image is left out of both the exact answer and the indexed answer, so
+/// no query finds itself. The exact answer comes from a sequential scan. Every candidate setting is
+/// measured through <c>gallery.search_by_embedding</c> itself (with the candidate written to
+/// <c>gallery.settings</c> inside a transaction that is rolled back), so tuning measures exactly what
+/// users get. A hit counts when its distance is within the k-th exact distance, so ties do not
+/// count as misses. The chosen setting is then measured on a separate held-out query set.
+/// </remarks>
+public sealed class IndexTuner
+{
+    private static readonly int[] s_efSearch = [10, 16, 24, 32, 40, 56, 80, 100, 128, 160, 200, 256, 320, 400, 512, 640, 800, 1000];
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    /// <summary>Creates a tuner over <paramref name="dataSource"/>.</summary>
+    public IndexTuner(NpgsqlDataSource dataSource) => _dataSource = dataSource;
+
+    /// <summary>Sweeps the search setting of the current index; writes one line per setting to <paramref name="log"/>.</summary>
+    public async Task<TuneReport> TuneAsync(TuneOptions options, TextWriter? log = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.TargetRecall is <= 0 or > 1)
+        {
+            throw new GalleryException($"--target-recall must be above 0 and at most 1, not {options.TargetRecall}");
+        }
+
+        if (options.Queries is < 10 or > 10_000 || options.K is < 1 or > 100)
+        {
+            throw new GalleryException("--queries must be between 10 and 10000 and --k between 1 and 100");
+        }
+
+        var status = await new VectorIndexManager(_dataSource).GetStatusAsync(cancellationToken);
+        if (status.IndexName is null || !status.IsValid)
+        {
+            throw new GalleryException("there is no valid vector index to tune: build one with dbfirst index rebuild");
+        }
+
+        if (status.Rows < Math.Max(100, options.K * 10))
+        {
+            throw new GalleryException($"only {status.Rows} embedded rows: too few to measure recall; tune once the gallery has grown");
+        }
+
+        var setting = status.SearchSetting!;
+        var candidates = status.Method == VectorIndexManager.Hnsw
+            ? s_efSearch.Where(value => value >= options.K || value == s_efSearch[^1]).ToArray()
+            : ProbeCandidates(ListsOf(status.Parameters));
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var sample = await SampleQueriesAsync(connection, options, cancellationToken);
+        var tuning = sample.Where((_, i) => i % 2 == 0).ToList();
+        var heldOut = sample.Where((_, i) => i % 2 == 1).ToList();
+        log?.WriteLine($"{status.Method} index ({status.Parameters}), {status.Rows:N0} rows; {tuning.Count} tuning and {heldOut.Count} held-out queries, recall@{options.K}, target {options.TargetRecall:F3}");
+
+        var exactLatencies = new List<double>();
+        await ExactAsync(connection, tuning, options.K, exactLatencies, cancellationToken);
+        await ExactAsync(connection, heldOut, options.K, null, cancellationToken);
+        var exactP50 = Percentile(exactLatencies, 0.50);
+        log?.WriteLine($"exact (sequential scan): p50 {exactP50:F2} ms");
+
+        var steps = new List<TuneStep>();
+        TuneStep? chosen = null;
+        foreach (var value in candidates)
+        {
+            var step = await MeasureAsync(connection, setting, value, tuning, options.K, cancellationToken);
+            steps.Add(step);
+            log?.WriteLine($"{setting} = {value,5}: recall {step.Recall:F4}  p50 {step.P50Ms,7:F2} ms  p95 {step.P95Ms,7:F2} ms");
+            if (step.Recall >= options.TargetRecall)
+            {
+                chosen = step;
+                break;
+            }
+        }
+
+        var reached = chosen is not null;
+        chosen ??= steps[^1];
+        var held = await MeasureAsync(connection, setting, chosen.Value, heldOut, options.K, cancellationToken);
+        var margin = Margin(heldOut, held);
+        log?.WriteLine($"held-out check at {setting} = {chosen.Value}: recall {held.Recall:F4} ± {margin:F4} (95% CI), p50 {held.P50Ms:F2} ms");
+
+        var stored = false;
+        if (options.Store)
+        {
+            var note = string.Create(CultureInfo.InvariantCulture,
+                $"recall@{options.K} {held.Recall:F3} on {heldOut.Count} held-out queries (tuning set {chosen.Recall:F3}, target {options.TargetRecall:F3}{(reached ? "" : ", NOT reached")}), p50 {held.P50Ms:F2} ms; {status.Method} {status.Parameters}, {status.Rows} rows; dbfirst index tune {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z");
+            await using var command = new NpgsqlCommand(
+                """
+                INSERT INTO gallery.settings (key, value, note) VALUES ($1, $2, $3)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value, note = excluded.note, updated_at = now()
+                """, connection)
+            {
+                Parameters = { new() { Value = setting }, new() { Value = chosen.Value.ToString(CultureInfo.InvariantCulture) }, new() { Value = note } },
+            };
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            stored = true;
+        }
+
+        return new TuneReport(status.Method!, setting, steps, chosen, reached, held, margin, exactP50, stored);
+    }
+
+    private static int[] ProbeCandidates(int lists)
+    {
+        var values = new SortedSet<int> { lists };
+        for (var probes = 1; probes < lists; probes = Math.Max(probes + 1, (int)(probes * 1.5)))
+        {
+            values.Add(probes);
+        }
+
+        return values.ToArray();
+    }
+
+    private static int ListsOf(string? parameters) =>
+        parameters is not null && parameters.StartsWith("lists = ", StringComparison.Ordinal)
+            ? int.Parse(parameters["lists = ".Length..], CultureInfo.InvariantCulture)
+            : 100;
+
+    private static async Task<List<TuneQuery>> SampleQueriesAsync(NpgsqlConnection connection, TuneOptions options, CancellationToken cancellationToken)
+    {
+        var random = new Random(options.Seed);
+        var rows = new List<(long Id, float[] Vector)>();
+        await using (var command = new NpgsqlCommand(
+            "SELECT id, embedding FROM gallery.image_gallery WHERE embedding IS NOT NULL ORDER BY md5(id::text || $1) LIMIT $2", connection)
+        {
+            Parameters = { new() { Value = options.Seed.ToString(CultureInfo.InvariantCulture) }, new() { Value = options.Queries * 2 } },
+        })
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add((reader.GetInt64(0), reader.GetFieldValue<Vector>(1).ToArray()));
+            }
+        }
+
+        return rows.Select(row => new TuneQuery(row.Id, Perturb(row.Vector, random))).ToList();
+    }
+
+    // Noise of a tenth of the vector's length, spread over all dimensions: a query near the data but on none of it.
+    private static float[] Perturb(float[] vector, Random random)
+    {
+        var norm = Math.Sqrt(vector.Sum(x => (double)x * x));
+        var sigma = 0.1 * norm / Math.Sqrt(vector.Length);
+        var result = new float[vector.Length];
+        for (var i = 0; i < vector.Length; i++)
+        {
+            var gaussian = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+            result[i] = (float)(vector[i] + (sigma * gaussian));
+        }
+
+        return result;
+    }
+
+    private static async Task ExactAsync(NpgsqlConnection connection, List<TuneQuery> queries, int k, List<double>? latencies, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var off = new NpgsqlCommand("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off", connection, transaction))
+        {
+            await off.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var command = new NpgsqlCommand(
+            "SELECT (embedding <=> $1)::real FROM gallery.image_gallery WHERE embedding IS NOT NULL AND id <> $2 ORDER BY embedding <=> $1 LIMIT $3",
+            connection, transaction)
+        {
+            CommandTimeout = 0,
+        };
+        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(queries[0].Vector) });
+        command.Parameters.Add(new NpgsqlParameter { Value = 0L });
+        command.Parameters.Add(new NpgsqlParameter { Value = k });
+        foreach (var query in queries)
+        {
+            command.Parameters[0].Value = new Vector(query.Vector);
+            command.Parameters[1].Value = query.SourceId;
+            var watch = Stopwatch.StartNew();
+            var distances = new List<float>(k);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    distances.Add(reader.GetFloat(0));
+                }
+            }
+
+            latencies?.Add(watch.Elapsed.TotalMilliseconds);
+            query.KthExactDistance = distances.Count == 0 ? float.PositiveInfinity : distances[^1];
+            query.ExactCount = distances.Count;
+        }
+
+        await transaction.RollbackAsync(cancellationToken);
+    }
+
+    private static async Task<TuneStep> MeasureAsync(NpgsqlConnection connection, string setting, int value, List<TuneQuery> queries, int k, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var set = new NpgsqlCommand(
+            "INSERT INTO gallery.settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            connection, transaction)
+        {
+            Parameters = { new() { Value = setting }, new() { Value = value.ToString(CultureInfo.InvariantCulture) } },
+        })
+        {
+            await set.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // k + 1: the source image may come back first, and it is not an answer.
+        await using var command = new NpgsqlCommand("SELECT id, distance FROM gallery.search_by_embedding($1, $2)", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(queries[0].Vector) });
+        command.Parameters.Add(new NpgsqlParameter { Value = k + 1 });
+        var latencies = new List<double>(queries.Count);
+        foreach (var query in queries)
+        {
+            command.Parameters[0].Value = new Vector(query.Vector);
+            var watch = Stopwatch.StartNew();
+            var found = 0;
+            var taken = 0;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (reader.GetInt64(0) == query.SourceId || taken == k)
+                    {
+                        continue;
+                    }
+
+                    taken++;
+                    // Within float rounding of the k-th exact distance counts: a tie is not a miss.
+                    if (reader.GetFloat(1) <= query.KthExactDistance + 1e-6f)
+                    {
+                        found++;
+                    }
+                }
+            }
+
+            latencies.Add(watch.Elapsed.TotalMilliseconds);
+            query.LastRecall = query.ExactCount == 0 ? 1 : Math.Min(1.0, found / (double)Math.Min(k, query.ExactCount));
+        }
+
+        await transaction.RollbackAsync(cancellationToken);
+        return new TuneStep(value, queries.Average(query => query.LastRecall), Percentile(latencies, 0.50), Percentile(latencies, 0.95));
+    }
+
+    private static double Margin(List<TuneQuery> queries, TuneStep step)
+    {
+        if (queries.Count < 2)
+        {
+            return double.NaN;
+        }
+
+        var variance = queries.Sum(query => Math.Pow(query.LastRecall - step.Recall, 2)) / (queries.Count - 1);
+        return 1.96 * Math.Sqrt(variance / queries.Count);
+    }
+
+    internal static double Percentile(List<double> values, double fraction)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.Order().ToArray();
+        var position = fraction * (sorted.Length - 1);
+        var lower = (int)Math.Floor(position);
+        var upper = (int)Math.Ceiling(position);
+        return sorted[lower] + ((sorted[upper] - sorted[lower]) * (position - lower));
+    }
+
+    private sealed class TuneQuery(long sourceId, float[] vector)
+    {
+        public long SourceId { get; } = sourceId;
+
+        public float[] Vector { get; } = vector;
+
+        public float KthExactDistance { get; set; }
+
+        public int ExactCount { get; set; }
+
+        public double LastRecall { get; set; }
+    }
+}
