@@ -13,6 +13,8 @@ internal static class DbFirstCli
         root.Options.Add(options.Connection);
         root.Options.Add(options.Model);
         root.Subcommands.Add(MigrateCommand.Create(options, console));
+        root.Subcommands.Add(ClipCommand.Create(options, console));
+        root.Subcommands.Add(new Command("bench", "Measure throughput") { BenchClipCommand.Create(options, console) });
         return root;
     }
 
