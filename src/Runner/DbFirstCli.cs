@@ -14,7 +14,11 @@ internal static class DbFirstCli
         root.Options.Add(options.Model);
         root.Subcommands.Add(MigrateCommand.Create(options, console));
         root.Subcommands.Add(ClipCommand.Create(options, console));
-        root.Subcommands.Add(new Command("bench", "Measure throughput") { BenchClipCommand.Create(options, console) });
+        root.Subcommands.Add(SearchCommand.Create(options, console));
+        root.Subcommands.Add(SimilarCommand.Create(options, console));
+        root.Subcommands.Add(DuplicatesCommand.Create(options, console));
+        root.Subcommands.Add(IndexCommand.Create(options, console));
+        root.Subcommands.Add(new Command("bench", "Measure throughput") { BenchClipCommand.Create(options, console), BenchSearchCommand.Create(options, console) });
         return root;
     }
 

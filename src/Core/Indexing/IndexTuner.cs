@@ -93,26 +93,29 @@ public sealed class IndexTuner
             }
         }
 
-        var reached = chosen!.Recall >= options.TargetRecall && held!.Recall >= options.TargetRecall;
-        var margin = Margin(heldOut, held!);
+        // The loop always measures the last candidate on both sets, so both are set here.
+        var finalStep = chosen!;
+        var finalHeld = held!;
+        var reached = finalStep.Recall >= options.TargetRecall && finalHeld.Recall >= options.TargetRecall;
+        var margin = Margin(heldOut, finalHeld);
         var stored = false;
         if (options.Store)
         {
             var note = string.Create(CultureInfo.InvariantCulture,
-                $"recall@{options.K} {held.Recall:F3} on {heldOut.Count} held-out queries (tuning set {chosen.Recall:F3}, target {options.TargetRecall:F3}{(reached ? "" : ", NOT reached")}), p50 {held.P50Ms:F2} ms; {status.Method} {status.Parameters}, {status.Rows} rows; dbfirst index tune {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z");
+                $"recall@{options.K} {finalHeld.Recall:F3} on {heldOut.Count} held-out queries (tuning set {finalStep.Recall:F3}, target {options.TargetRecall:F3}{(reached ? "" : ", NOT reached")}), p50 {finalHeld.P50Ms:F2} ms; {status.Method} {status.Parameters}, {status.Rows} rows; dbfirst index tune {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z");
             await using var command = new NpgsqlCommand(
                 """
                 INSERT INTO gallery.settings (key, value, note) VALUES ($1, $2, $3)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, note = excluded.note, updated_at = now()
                 """, connection)
             {
-                Parameters = { new() { Value = setting }, new() { Value = chosen.Value.ToString(CultureInfo.InvariantCulture) }, new() { Value = note } },
+                Parameters = { new() { Value = setting }, new() { Value = finalStep.Value.ToString(CultureInfo.InvariantCulture) }, new() { Value = note } },
             };
             await command.ExecuteNonQueryAsync(cancellationToken);
             stored = true;
         }
 
-        return new TuneReport(status.Method!, setting, steps, chosen, reached, held!, margin, exactP50, stored);
+        return new TuneReport(status.Method!, setting, steps, finalStep, reached, finalHeld, margin, exactP50, stored);
     }
 
     private static int[] ProbeCandidates(int lists)

@@ -24,7 +24,7 @@ internal static class EmbedTextEndpoint
     public static IEndpointConventionBuilder MapEmbedTextEndpoint(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapPost(Route, Handle);
 
-    private static IResult Handle(HttpContext context, EmbedTextRequest? request)
+    internal static IResult Handle(HttpContext context, EmbedTextRequest? request)
     {
         if (!IsLoopback(context.Connection.RemoteIpAddress))
         {
