@@ -10,9 +10,9 @@ namespace DbFirst.Indexing;
 /// stores it where the search functions apply it.
 /// </summary>
 /// <remarks>
-/// Trustworthy by construction: queries are stored embeddings moved slightly off their point with
-/// Gaussian noise, and the source image is left out of both the exact answer and the indexed answer, so
-/// no query finds itself. The exact answer comes from a sequential scan. Every candidate setting is
+/// Trustworthy by construction: queries are the cached text queries of <c>gallery.search</c> plus
+/// stored embeddings moved off their point by their nearest-neighbour distance (as far as an unseen
+/// image would be), with the source image left out of both the exact and the indexed answer. The exact answer comes from a sequential scan. Every candidate setting is
 /// measured through <c>gallery.search_by_embedding</c> itself (with the candidate written to
 /// <c>gallery.settings</c> inside a transaction that is rolled back), so tuning measures exactly what
 /// users get. A hit counts when its distance is within the k-th exact distance, so ties do not
@@ -134,14 +134,38 @@ public sealed class IndexTuner
             ? int.Parse(parameters["lists = ".Length..], CultureInfo.InvariantCulture)
             : 100;
 
+    // Two kinds of query, as users search: real text queries from gallery.text_embeddings (what
+    // gallery.search sends), and stand-ins for unseen images: a stored embedding moved in a random
+    // direction by as far as its own nearest neighbour lies, then left out of the answers. A fresh image
+    // is about that far from the data; a smaller nudge makes a query the index finds too easily.
     private static async Task<List<TuneQuery>> SampleQueriesAsync(NpgsqlConnection connection, TuneOptions options, CancellationToken cancellationToken)
     {
         var random = new Random(options.Seed);
+        var seed = options.Seed.ToString(CultureInfo.InvariantCulture);
+        var wanted = options.Queries * 2;
+        var queries = new List<TuneQuery>();
+        await using (var texts = new NpgsqlCommand(
+            """
+            SELECT t.embedding FROM gallery.text_embeddings t
+            WHERE vector_dims(t.embedding) = (SELECT vector_dims(embedding) FROM gallery.image_gallery WHERE embedding IS NOT NULL LIMIT 1)
+            ORDER BY md5(t.query || $1) LIMIT $2
+            """, connection)
+        {
+            Parameters = { new() { Value = seed }, new() { Value = wanted / 2 } },
+        })
+        await using (var reader = await texts.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                queries.Add(new TuneQuery(0, reader.GetFieldValue<Vector>(0).ToArray()));
+            }
+        }
+
         var rows = new List<(long Id, float[] Vector)>();
         await using (var command = new NpgsqlCommand(
             "SELECT id, embedding FROM gallery.image_gallery WHERE embedding IS NOT NULL ORDER BY md5(id::text || $1) LIMIT $2", connection)
         {
-            Parameters = { new() { Value = options.Seed.ToString(CultureInfo.InvariantCulture) }, new() { Value = options.Queries * 2 } },
+            Parameters = { new() { Value = seed }, new() { Value = wanted - queries.Count } },
         })
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -151,19 +175,63 @@ public sealed class IndexTuner
             }
         }
 
-        return rows.Select(row => new TuneQuery(row.Id, Perturb(row.Vector, random))).ToList();
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var off = new NpgsqlCommand("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off", connection, transaction))
+        {
+            await off.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var nearest = new NpgsqlCommand(
+            "SELECT embedding <-> $1 FROM gallery.image_gallery WHERE embedding IS NOT NULL AND id <> $2 ORDER BY embedding <=> $1 LIMIT 1",
+            connection, transaction)
+        {
+            CommandTimeout = 0,
+        };
+        nearest.Parameters.Add(new NpgsqlParameter { Value = new Vector(new float[] { 0 }) });
+        nearest.Parameters.Add(new NpgsqlParameter { Value = 0L });
+        var stored = new List<TuneQuery>();
+        foreach (var (id, vector) in rows)
+        {
+            nearest.Parameters[0].Value = new Vector(vector);
+            nearest.Parameters[1].Value = id;
+            var step = await nearest.ExecuteScalarAsync(cancellationToken) is double distance ? distance : 0.0;
+            stored.Add(new TuneQuery(id, Perturb(vector, step, random)));
+        }
+
+        await transaction.RollbackAsync(cancellationToken);
+
+        // Interleave, so the tuning and held-out halves get the same mix.
+        var mixed = new List<TuneQuery>(queries.Count + stored.Count);
+        for (var i = 0; i < Math.Max(queries.Count, stored.Count); i++)
+        {
+            if (i < queries.Count)
+            {
+                mixed.Add(queries[i]);
+            }
+
+            if (i < stored.Count)
+            {
+                mixed.Add(stored[i]);
+            }
+        }
+
+        return mixed;
     }
 
-    // Noise of a tenth of the vector's length, spread over all dimensions: a query near the data but on none of it.
-    private static float[] Perturb(float[] vector, Random random)
+    // Moves the vector by `step` (Euclidean) in a uniformly random direction.
+    private static float[] Perturb(float[] vector, double step, Random random)
     {
-        var norm = Math.Sqrt(vector.Sum(x => (double)x * x));
-        var sigma = 0.1 * norm / Math.Sqrt(vector.Length);
+        var direction = new double[vector.Length];
+        for (var i = 0; i < direction.Length; i++)
+        {
+            direction[i] = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        }
+
+        var norm = Math.Sqrt(direction.Sum(x => x * x));
         var result = new float[vector.Length];
         for (var i = 0; i < vector.Length; i++)
         {
-            var gaussian = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
-            result[i] = (float)(vector[i] + (sigma * gaussian));
+            result[i] = (float)(vector[i] + (step * direction[i] / norm));
         }
 
         return result;

@@ -38,8 +38,9 @@ public sealed class SearchBenchmark
     /// <param name="embedder">The encoder behind <paramref name="embedUrl"/>, timed alone for comparison.</param>
     /// <param name="reportPath">Markdown report to write.</param>
     /// <param name="cancellationToken">Stops the run; the scratch database is dropped either way.</param>
+    /// <param name="keep">Keep the scratch database afterwards (its name is logged) instead of dropping it.</param>
     public async Task<IReadOnlyList<SearchBenchmarkRow>> RunAsync(
-        int rows, int queries, int k, double targetRecall, string? embedUrl, ITextEmbedder? embedder, string reportPath, CancellationToken cancellationToken = default)
+        int rows, int queries, int k, double targetRecall, string? embedUrl, ITextEmbedder? embedder, string reportPath, bool keep = false, CancellationToken cancellationToken = default)
     {
         const int Dimensions = 512;
         var clusters = Math.Max(10, rows / 1000);
@@ -103,7 +104,14 @@ public sealed class SearchBenchmark
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await AdminAsync(server.ConnectionString, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)", CancellationToken.None);
+            if (keep)
+            {
+                _log.WriteLine($"kept the scratch database {name}");
+            }
+            else
+            {
+                await AdminAsync(server.ConnectionString, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)", CancellationToken.None);
+            }
         }
     }
 

@@ -18,7 +18,8 @@ internal static class BenchSearchCommand
         var target = new Option<double>("--target-recall") { Description = "Recall the tuner aims for", DefaultValueFactory = _ => 0.95 };
         var output = new Option<FileInfo?>("--output") { Description = "Report file (default bench-results/search-<time>.md)" };
         var noText = new Option<bool>("--no-text") { Description = "Skip gallery.search (it loads CLIP to serve /embed/text)" };
-        var command = new Command("search", "Benchmark vector search: exact, seed IVFFlat, tuned IVFFlat, tuned HNSW, gallery.search") { rows, queries, target, output, noText };
+        var keep = new Option<bool>("--keep") { Description = "Keep the scratch database for a closer look" };
+        var command = new Command("search", "Benchmark vector search: exact, seed IVFFlat, tuned IVFFlat, tuned HNSW, gallery.search") { rows, queries, target, output, noText, keep };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
             var count = parse.GetValue(rows);
@@ -43,7 +44,7 @@ internal static class BenchSearchCommand
                 }
 
                 await new SearchBenchmark(context.ConnectionString, log).RunAsync(
-                    count, parse.GetValue(queries), 10, parse.GetValue(target), host?.EmbedUrl, embedder, report, cancellationToken);
+                    count, parse.GetValue(queries), 10, parse.GetValue(target), host?.EmbedUrl, embedder, report, parse.GetValue(keep), cancellationToken);
             }
             finally
             {
