@@ -5,36 +5,67 @@ using Pgvector;
 namespace DbFirst.Indexing;
 
 /// <summary>
-/// Clustered synthetic embeddings for benchmarks and tests: a Gaussian mixture on the unit sphere, which
-/// behaves like real CLIP embeddings (images form groups) where uniform noise would not (every point is
-/// nearly equidistant from every other, and no index can do well).
+/// Clustered synthetic embeddings for benchmarks and tests, shaped like CLIP image embeddings: a Gaussian
+/// mixture in a low-dimensional latent space (real embeddings have an intrinsic dimension of a few
+/// dozen), mapped into the full dimension by a fixed random linear map, offset along one shared
+/// direction (CLIP embeddings fill a narrow cone: unrelated images still have cosine similarity around
+/// 0.4), plus a little full-dimensional noise, then L2-normalised. Isotropic clusters in 512-d would be
+/// unrealistically easy for IVFFlat (every cluster its own cell) and make nearest neighbours
+/// meaningless (all points of a cluster equidistant); uniform noise would be hopeless for any index.
 /// </summary>
 public static class SyntheticGallery
 {
+    private const int LatentDimensions = 24;
+
     /// <summary>
-    /// <paramref name="count"/> L2-normalised vectors drawn around <paramref name="clusters"/> random
+    /// <paramref name="count"/> L2-normalised vectors drawn around <paramref name="clusters"/> latent
     /// centres, each cluster with its own spread; point i belongs to cluster <c>i % clusters</c>.
     /// </summary>
     public static float[][] GaussianMixture(int count, int dimensions, int clusters, int seed)
     {
         var random = new Random(seed);
-        var centres = new float[clusters][];
+        var latent = Math.Min(LatentDimensions, dimensions);
+        var map = new double[dimensions, latent];
+        for (var d = 0; d < dimensions; d++)
+        {
+            for (var l = 0; l < latent; l++)
+            {
+                map[d, l] = Gaussian(random) / Math.Sqrt(dimensions);
+            }
+        }
+
+        var axis = Normalise(Enumerable.Range(0, dimensions).Select(_ => (float)Gaussian(random)).ToArray());
+        // |latent point| is about sqrt(latent * 1.2); an offset of 0.9 times that gives unrelated pairs a cosine similarity near 0.45.
+        var offset = 0.9 * Math.Sqrt(latent * 1.2);
+        var noise = 0.15 * Math.Sqrt(latent * 1.2) / Math.Sqrt(dimensions);
+        var centres = new double[clusters][];
         var spreads = new double[clusters];
         for (var c = 0; c < clusters; c++)
         {
-            centres[c] = Normalise(Enumerable.Range(0, dimensions).Select(_ => (float)Gaussian(random)).ToArray());
-            // Noise of 0.4-0.9 of the centre's length: cosine distance to the centre of about 0.07-0.3.
-            spreads[c] = (0.4 + (0.5 * random.NextDouble())) / Math.Sqrt(dimensions);
+            centres[c] = Enumerable.Range(0, latent).Select(_ => Gaussian(random)).ToArray();
+            spreads[c] = 0.3 + (0.4 * random.NextDouble());
         }
 
         var vectors = new float[count][];
+        var z = new double[latent];
         for (var i = 0; i < count; i++)
         {
             var c = i % clusters;
+            for (var l = 0; l < latent; l++)
+            {
+                z[l] = centres[c][l] + (spreads[c] * Gaussian(random));
+            }
+
             var v = new float[dimensions];
             for (var d = 0; d < dimensions; d++)
             {
-                v[d] = (float)(centres[c][d] + (spreads[c] * Gaussian(random)));
+                double x = 0;
+                for (var l = 0; l < latent; l++)
+                {
+                    x += map[d, l] * z[l];
+                }
+
+                v[d] = (float)(x + (offset * axis[d]) + (noise * Gaussian(random)));
             }
 
             vectors[i] = Normalise(v);
