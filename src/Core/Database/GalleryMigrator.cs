@@ -32,7 +32,7 @@ public sealed class GalleryMigrator
     /// <returns>The versions applied by this call, oldest first.</returns>
     public async Task<IReadOnlyList<long>> MigrateUpAsync(long? targetVersion = null, CancellationToken cancellationToken = default)
     {
-        await using var lockConnection = await AcquireLockAsync(cancellationToken);
+        await using var migrationLock = await AcquireLockAsync(cancellationToken);
         var before = await AppliedVersionsAsync(cancellationToken);
         RunWithRunner(null, runner =>
         {
@@ -54,7 +54,7 @@ public sealed class GalleryMigrator
     public async Task<IReadOnlyList<long>> MigrateDownAsync(long targetVersion, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(targetVersion);
-        await using var lockConnection = await AcquireLockAsync(cancellationToken);
+        await using var migrationLock = await AcquireLockAsync(cancellationToken);
         var before = await AppliedVersionsAsync(cancellationToken);
         if (before.Count > 0)
         {
@@ -63,7 +63,7 @@ public sealed class GalleryMigrator
 
         if (targetVersion == 0)
         {
-            await DropVersionTableAsync(lockConnection, cancellationToken);
+            await DropVersionTableAsync(migrationLock.Connection, cancellationToken);
         }
 
         var after = await AppliedVersionsAsync(cancellationToken);
@@ -105,7 +105,7 @@ public sealed class GalleryMigrator
 
     // Polls pg_try_advisory_lock instead of blocking in pg_advisory_lock: a session blocked inside a
     // statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the other runner would wait for it forever.
-    private async Task<NpgsqlConnection> AcquireLockAsync(CancellationToken cancellationToken)
+    private async Task<MigrationLock> AcquireLockAsync(CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(_connectionString);
         try
@@ -120,7 +120,7 @@ public sealed class GalleryMigrator
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
             }
 
-            return connection;
+            return new MigrationLock(connection);
         }
         catch
         {
@@ -212,6 +212,30 @@ public sealed class GalleryMigrator
         {
             using var scope = services.CreateScope();
             action(scope.ServiceProvider.GetRequiredService<IMigrationRunner>());
+        }
+    }
+
+    // Unlocks explicitly: a pooled connection keeps its session locks while idle in the pool, so merely
+    // disposing it left the lock held and made the next migrate in the same process wait until the pool
+    // retired the connection (5 minutes).
+    private sealed class MigrationLock(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public NpgsqlConnection Connection { get; } = connection;
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", Connection);
+                unlock.Parameters.AddWithValue("key", AdvisoryLockKey);
+                await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            catch (NpgsqlException)
+            {
+                // A broken connection is not returned to the pool; closing it releases the lock.
+            }
+
+            await Connection.DisposeAsync();
         }
     }
 }

@@ -43,7 +43,8 @@ public sealed class SearchBenchmark
         int rows, int queries, int k, double targetRecall, string? embedUrl, ITextEmbedder? embedder, string reportPath, bool keep = false, CancellationToken cancellationToken = default)
     {
         const int Dimensions = 512;
-        var clusters = Math.Max(10, rows / 1000);
+        // Many small overlapping groups, as photo galleries have (events, bursts); not one per IVFFlat list.
+        var clusters = Math.Max(10, rows / 50);
         var name = $"dbfirst_bench_{Guid.NewGuid():N}"[..26];
         var server = new NpgsqlConnectionStringBuilder(_serverConnectionString);
         var scratch = new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = name, CommandTimeout = 0 }.ConnectionString;
