@@ -15,6 +15,8 @@ internal static class RecurringJobCatalog
     [
         new(EmbedPendingJob.Id, Cron.Minutely(), (manager, id, cron) => manager.AddOrUpdate<EmbedPendingJob>(
             id, job => job.RunAsync(null, CancellationToken.None), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc })),
+        new(MaintainIndexJob.Id, Cron.Daily(3), (manager, id, cron) => manager.AddOrUpdate<MaintainIndexJob>(
+            id, job => job.RunAsync(CancellationToken.None), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc })),
         // Off unless Jobs:describe-pending:Enabled=true: every image it describes is billed by Anthropic.
         new(DescribePendingJob.Id, Cron.Hourly(), (manager, id, cron) => manager.AddOrUpdate<DescribePendingJob>(
             id, job => job.RunAsync(CancellationToken.None), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc }),

@@ -17,13 +17,17 @@ internal static class DbFirstCli
         root.Subcommands.Add(ClipCommand.Create(options, console));
         root.Subcommands.Add(IngestCommand.Create(options, console, new EmbeddingOnIngest()));
         root.Subcommands.Add(EmbedCommand.Create(options, console));
+        root.Subcommands.Add(SearchCommand.Create(options, console));
+        root.Subcommands.Add(SimilarCommand.Create(options, console));
+        root.Subcommands.Add(DuplicatesCommand.Create(options, console));
+        root.Subcommands.Add(DescribeCommand.Create(options, console));
+        root.Subcommands.Add(AskCommand.Create(options, console));
+        root.Subcommands.Add(IndexCommand.Create(options, console));
         root.Subcommands.Add(ServeCommand.Create(options, console));
         root.Subcommands.Add(WorkerCommand.Create(options, console));
         root.Subcommands.Add(StatusCommand.Create(options, console));
         root.Subcommands.Add(BenchCommand.Create(options, console));
         root.Subcommands.Add(SamplesCommand.Create(options, console));
-        root.Subcommands.Add(DescribeCommand.Create(options, console));
-        root.Subcommands.Add(AskCommand.Create(options, console));
         return root;
     }
 

@@ -11,6 +11,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchClipCommand.Create(options, console));
         bench.Subcommands.Add(BenchIngestCommand.Create(options, console));
         bench.Subcommands.Add(BenchEmbedCommand.Create(options, console));
+        bench.Subcommands.Add(BenchSearchCommand.Create(options, console));
         bench.Subcommands.Add(BenchClaudeCommand.Create(options, console));
         return bench;
     }

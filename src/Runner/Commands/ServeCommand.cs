@@ -27,8 +27,12 @@ internal static class ServeCommand
             await using var app = GalleryHost.BuildServe(context.Configuration, context.ConnectionString, model, parse.GetValue(urls)!);
             await app.StartAsync(cancellationToken);
             var jobs = GalleryHost.RegisterRecurringJobs(app.Services);
+            var embedUrl = await EmbedUrlPublisher.PublishAsync(context.ConnectionString, app.Urls, cancellationToken);
             await console.Error.WriteLineAsync(
                 $"dbfirst: serving {string.Join(", ", app.Urls)} (dashboard /hangfire, health /health); recurring jobs: {string.Join(", ", jobs)}");
+            await console.Error.WriteLineAsync(embedUrl is null
+                ? "dbfirst: warning: no loopback http address among --urls, so gallery.search in SQL cannot reach this host"
+                : $"dbfirst: gallery.search embeds text through {embedUrl}");
             await RunUntilStoppedAsync(app, cancellationToken);
             return CommandAction.Success;
         });

@@ -2,7 +2,9 @@ using DbFirst.Claude;
 using DbFirst.Clip;
 using DbFirst.Database;
 using DbFirst.Embedding;
+using DbFirst.Indexing;
 using DbFirst.Jobs;
+using DbFirst.Search;
 using Hangfire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -34,6 +36,7 @@ internal static class GalleryHost
         var app = builder.Build();
         UseDashboard(app, configuration);
         app.MapHealthEndpoint();
+        app.MapEmbedTextEndpoint();
         return app;
     }
 
@@ -93,6 +96,9 @@ internal static class GalleryHost
             provider.GetRequiredService<EmbeddingOptions>(),
             provider.GetRequiredService<ILogger<EmbeddingPipeline>>()));
         services.AddTransient<EmbedPendingJob>();
+        services.AddSingleton<ITextEmbedder>(new ClipTextEmbedder(model));
+        services.AddSingleton(provider => new VectorIndexManager(provider.GetRequiredService<NpgsqlDataSource>()));
+        services.AddTransient<MaintainIndexJob>();
         // The describe-pending job reads the key here, in the process, never from its Hangfire arguments.
         services.AddSingleton(ClaudeOptions.FromConfiguration(key => configuration[key]));
         services.AddSingleton(DescribePendingLimits.FromConfiguration(key => configuration[key]));

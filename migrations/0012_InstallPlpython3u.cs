@@ -1,0 +1,15 @@
+using FluentMigrator;
+
+namespace DbFirst.Migrations;
+
+/// <summary>Installs PL/Python, which lets <c>gallery.search</c> ask the <c>dbfirst serve</c> host for text embeddings.</summary>
+/// <remarks>Needs Debian's <c>postgresql-plpython3-15</c> (scripts/setup.sh installs it) and a superuser.</remarks>
+[Migration(12, "Install the plpython3u language")]
+public sealed class InstallPlpython3u : Migration
+{
+    /// <inheritdoc />
+    public override void Up() => Execute.Sql("CREATE EXTENSION IF NOT EXISTS plpython3u;");
+
+    /// <inheritdoc />
+    public override void Down() => Execute.Sql("DROP EXTENSION IF EXISTS plpython3u;");
+}

@@ -1,0 +1,24 @@
+namespace DbFirst.Indexing;
+
+/// <summary>The state of the gallery's vector index, as <c>dbfirst index status</c> shows it.</summary>
+/// <param name="IndexName">The index, or <see langword="null"/> when there is none (searches scan the table).</param>
+/// <param name="Method"><c>hnsw</c> or <c>ivfflat</c>.</param>
+/// <param name="Parameters">Build parameters, pgvector's defaults spelled out.</param>
+/// <param name="IsValid">False for an index left behind by a failed concurrent build.</param>
+/// <param name="SizeBytes">Index size on disk.</param>
+/// <param name="Rows">Embedded rows in the table now.</param>
+/// <param name="LastBuild">The newest recorded build of this index, if DbFirst built it.</param>
+/// <param name="SearchSetting">The search-time setting the functions apply, e.g. <c>hnsw.ef_search</c>.</param>
+/// <param name="SearchValue">Its value.</param>
+/// <param name="SearchNote">Where the value comes from: pgvector's default, or what tuning measured.</param>
+public sealed record VectorIndexStatus(
+    string? IndexName,
+    string? Method,
+    string? Parameters,
+    bool IsValid,
+    long SizeBytes,
+    long Rows,
+    IndexBuild? LastBuild,
+    string? SearchSetting,
+    string? SearchValue,
+    string? SearchNote);

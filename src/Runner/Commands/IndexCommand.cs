@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using DbFirst.Database;
+using DbFirst.Indexing;
+
+namespace DbFirst.Runner.Commands;
+
+/// <summary><c>dbfirst index status|rebuild|tune</c>: the operator's view of the vector index.</summary>
+internal static class IndexCommand
+{
+    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    public static Command Create(GlobalOptions options, RunnerConsole console)
+    {
+        var index = new Command("index", "Inspect, rebuild and tune the vector index on gallery.image_gallery.embedding");
+        index.Subcommands.Add(Status(options, console));
+        index.Subcommands.Add(Rebuild(options, console));
+        index.Subcommands.Add(Tune(options, console));
+        return index;
+    }
+
+    private static Command Status(GlobalOptions options, RunnerConsole console)
+    {
+        var json = new Option<bool>("--json") { Description = "Print the status as JSON" };
+        var command = new Command("status", "Show the index type, parameters, rows, size, last build and the search setting in force") { json };
+        CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
+        {
+            await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
+            var status = await new VectorIndexManager(dataSource).GetStatusAsync(cancellationToken);
+            if (parse.GetValue(json))
+            {
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(status, s_json));
+                return CommandAction.Success;
+            }
+
+            var o = console.Out;
+            if (status.IndexName is null)
+            {
+                await o.WriteLineAsync($"index:          none ({status.SearchNote})");
+                await o.WriteLineAsync($"rows:           {status.Rows:N0} embedded");
+                return CommandAction.Success;
+            }
+
+            await o.WriteLineAsync($"index:          gallery.{status.IndexName}{(status.IsValid ? "" : " (INVALID: rebuild it)")}");
+            await o.WriteLineAsync($"type:           {status.Method} ({status.Parameters}), cosine");
+            await o.WriteLineAsync($"rows:           {status.Rows:N0} embedded");
+            await o.WriteLineAsync($"size:           {VectorIndexManager.FormatBytes(status.SizeBytes)}");
+            await o.WriteLineAsync(status.LastBuild is { } build
+                ? string.Create(CultureInfo.InvariantCulture, $"last build:     {build.Operation} {build.BuiltAt:yyyy-MM-dd HH:mm:ss}Z, {build.BuildSeconds:F1} s over {build.RowCount:N0} rows")
+                : "last build:     not recorded (built by a migration or by hand)");
+            await o.WriteLineAsync($"search setting: {status.SearchSetting} = {status.SearchValue} ({status.SearchNote})");
+            return CommandAction.Success;
+        });
+        return command;
+    }
+
+    private static Command Rebuild(GlobalOptions options, RunnerConsole console)
+    {
+        var type = new Option<string>("--type") { Description = "hnsw or ivfflat", DefaultValueFactory = _ => VectorIndexManager.Hnsw };
+        type.AcceptOnlyFromAmong(VectorIndexManager.Hnsw, VectorIndexManager.Ivfflat);
+        var lists = new Option<int?>("--lists") { Description = "IVFFlat lists (default rows/1000 up to 1M rows, √rows beyond)" };
+        var m = new Option<int?>("--m") { Description = "HNSW connections per node (default 16)" };
+        var efConstruction = new Option<int?>("--ef-construction") { Description = "HNSW build candidate list (default 64)" };
+        var command = new Command("rebuild", "Build a new index CONCURRENTLY and swap it in; searches keep working throughout") { type, lists, m, efConstruction };
+        CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
+        {
+            await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
+            var prefixed = new PrefixedWriter(console.Error);
+            await new VectorIndexManager(dataSource).RebuildAsync(
+                new IndexBuildOptions(parse.GetValue(type)!, parse.GetValue(lists), parse.GetValue(m), parse.GetValue(efConstruction)), prefixed, cancellationToken);
+            await console.Error.WriteLineAsync("dbfirst: the stored search setting was tuned for the previous index; run dbfirst index tune");
+            return CommandAction.Success;
+        });
+        return command;
+    }
+
+    private static Command Tune(GlobalOptions options, RunnerConsole console)
+    {
+        var target = new Option<double>("--target-recall") { Description = "Recall@k to reach", DefaultValueFactory = _ => 0.95 };
+        var queries = new Option<int>("--queries") { Description = "Tuning queries (as many again are held out to check the result)", DefaultValueFactory = _ => 200 };
+        var k = new Option<int>("--k") { Description = "Neighbours per query", DefaultValueFactory = _ => 10 };
+        var seed = new Option<int>("--seed") { Description = "Seed for sampling the queries", DefaultValueFactory = _ => 1 };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Measure and print, but store nothing" };
+        var command = new Command("tune", "Find the smallest hnsw.ef_search / ivfflat.probes reaching a target recall and store it for the search functions")
+        {
+            target, queries, k, seed, dryRun,
+        };
+        CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
+        {
+            await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
+            var report = await new IndexTuner(dataSource).TuneAsync(
+                new TuneOptions(parse.GetValue(target), parse.GetValue(queries), parse.GetValue(k), parse.GetValue(seed), !parse.GetValue(dryRun)),
+                console.Out, cancellationToken);
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"chosen: {report.Setting} = {report.Chosen.Value}: held-out recall {report.HeldOut.Recall:F4} ± {report.HeldOutMargin:F4}, p50 {report.HeldOut.P50Ms:F2} ms (exact scan p50 {report.ExactP50Ms:F2} ms){(report.Stored ? "; stored in gallery.settings" : "; not stored (--dry-run)")}"));
+            if (!report.ReachedTarget)
+            {
+                await console.Error.WriteLineAsync("dbfirst: the target recall was not reached even at the largest setting tried; rebuild with a larger --m / --ef-construction (HNSW) or more data per list (IVFFlat)");
+                return CommandAction.Failure;
+            }
+
+            return CommandAction.Success;
+        });
+        return command;
+    }
+
+    // Progress lines as the other commands print them: "dbfirst: ..." on stderr.
+    private sealed class PrefixedWriter(TextWriter inner) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => inner.Encoding;
+
+        public override void WriteLine(string? value) => inner.WriteLine($"dbfirst: {value}");
+
+        public override void Write(char value) => inner.Write(value);
+    }
+}

@@ -1,0 +1,19 @@
+using DbFirst.Runner.Hosting;
+using DbFirst.Search;
+
+namespace DbFirst.Tests.Support;
+
+/// <summary>A minimal host serving <c>POST /embed/text</c> on a free loopback port, as <c>dbfirst serve</c> does.</summary>
+public sealed class TextEncoderHost : IAsyncDisposable
+{
+    private readonly StandaloneEmbedHost _host;
+
+    private TextEncoderHost(StandaloneEmbedHost host) => _host = host;
+
+    /// <summary>The full URL of the endpoint, for <c>gallery.settings.embed_url</c>.</summary>
+    public string EmbedUrl => _host.EmbedUrl;
+
+    public static async Task<TextEncoderHost> StartAsync(ITextEmbedder embedder) => new(await StandaloneEmbedHost.StartAsync(embedder));
+
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
+}
