@@ -19,8 +19,8 @@ mkdir -p "$out/gallery"
 if ! scripts/sample-photos.sh "$out/gallery/photos" >/dev/null; then
   echo "demo: no real photos (python3-skimage could not be downloaded); continuing with generated ones" >&2
 fi
-dbfirst samples colours "$out/gallery/colours" >/dev/null
-ls "$out/gallery"/* | sed 's/^/  /' >&2
+dbfirst samples colours "$out/gallery/colours" --per-colour 20 >/dev/null
+echo "  $(find "$out/gallery" -type f | wc -l) files under $out/gallery" >&2
 
 step "ingest"
 dbfirst ingest "$out/gallery"
@@ -29,8 +29,9 @@ step "embed"
 dbfirst embed
 
 step "index"
-dbfirst index tune --target-recall 0.95 --queries 20 --k 5 \
-  || echo "demo: index tune skipped (the demo gallery is tiny; exact search is used)" >&2
+dbfirst index rebuild --type hnsw
+dbfirst index tune --target-recall 0.95 --queries 50 \
+  || echo "demo: index tune did not reach its target; searches use the default setting" >&2
 dbfirst index status
 
 if [ -n "${Clip__ModelPath:-}" ] || [ -d "$repo/models/ViT-B-32__openai" ]; then

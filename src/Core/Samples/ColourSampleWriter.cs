@@ -25,16 +25,23 @@ public static class ColourSampleWriter
         ["purple"] = new(130, 40, 170),
     };
 
-    /// <summary>Writes <c>&lt;colour&gt;.jpg</c> for every colour into <paramref name="folder"/>; returns the paths.</summary>
-    public static async Task<IReadOnlyList<string>> WriteAsync(string folder, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes <c>&lt;colour&gt;.jpg</c> for every colour into <paramref name="folder"/>, plus
+    /// <c>&lt;colour&gt;-NNN.jpg</c> variants when <paramref name="perColour"/> is above 1; returns the paths.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> WriteAsync(string folder, int perColour = 1, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perColour);
         Directory.CreateDirectory(folder);
         var paths = new List<string>();
         foreach (var (name, colour) in Colours)
         {
-            var path = Path.Combine(folder, $"{name}.jpg");
-            await File.WriteAllBytesAsync(path, Render(colour), cancellationToken);
-            paths.Add(path);
+            for (var variant = 0; variant < perColour; variant++)
+            {
+                var path = Path.Combine(folder, variant == 0 ? $"{name}.jpg" : $"{name}-{variant:D3}.jpg");
+                await File.WriteAllBytesAsync(path, Render(colour, variant), cancellationToken);
+                paths.Add(path);
+            }
         }
 
         return paths;
@@ -42,13 +49,13 @@ public static class ColourSampleWriter
 
     // A soft vignette and a few shapes in lighter and darker shades keep the image photo-like while its
     // mean colour stays the named one.
-    private static byte[] Render(SKColor colour)
+    private static byte[] Render(SKColor colour, int variant)
     {
         using var surface = SKSurface.Create(new SKImageInfo(Width, Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
         var canvas = surface.Canvas;
         canvas.Clear(colour);
         using var paint = new SKPaint { IsAntialias = true };
-        var random = new Random(colour.GetHashCode());
+        var random = new Random(HashCode.Combine(colour.Red, colour.Green, colour.Blue, variant));
         for (var i = 0; i < 6; i++)
         {
             var shade = (float)(random.NextDouble() * 0.3 - 0.15);
