@@ -7,16 +7,31 @@ namespace DbFirst.Clip;
 /// </summary>
 internal sealed class ClipModel : IDisposable
 {
-    private ClipModel(string name, ClipModelFiles files, bool isTestModel, ClipImagePreprocessor preprocessor,
-        ClipImageEncoder imageEncoder, ClipTextEncoder textEncoder, int dimension)
+    private readonly Lazy<ClipImageEncoder> _imageEncoder;
+    private readonly Lazy<ClipTextEncoder> _textEncoder;
+    private readonly Lazy<ClipImagePreprocessor> _preprocessor;
+
+    // Each tower loads on first use: a worker that only embeds images never holds the text tower's weights
+    // (about a third of ViT-B/32's memory), and a search host never holds the image tower's.
+    private ClipModel(string name, ClipModelFiles files, bool isTestModel, ClipTokenizer tokenizer,
+        ClipPreprocessConfig preprocessConfig, int dimension, int? intraOpThreads)
     {
         Name = name;
         Files = files;
         IsTestModel = isTestModel;
-        Preprocessor = preprocessor;
-        ImageEncoder = imageEncoder;
-        TextEncoder = textEncoder;
+        Tokenizer = tokenizer;
         Dimension = dimension;
+        _imageEncoder = new Lazy<ClipImageEncoder>(
+            () => CheckDimension(new ClipImageEncoder(files.VisualModel, preprocessConfig.CropSize, intraOpThreads), e => e.Dimension, "image"),
+            LazyThreadSafetyMode.ExecutionAndPublication);
+        _textEncoder = new Lazy<ClipTextEncoder>(
+            () => CheckDimension(new ClipTextEncoder(files.TextualModel, tokenizer, intraOpThreads), e => e.Dimension, "text"),
+            LazyThreadSafetyMode.ExecutionAndPublication);
+        _preprocessor = new Lazy<ClipImagePreprocessor>(
+            () => new ClipImagePreprocessor(ImageEncoder.ImageSize == preprocessConfig.CropSize
+                ? preprocessConfig
+                : preprocessConfig with { CropSize = ImageEncoder.ImageSize }),
+            LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>Model name: <c>model_name</c> in config.json, else the folder name (e.g. <c>ViT-B-32__openai</c>).</summary>
@@ -32,16 +47,16 @@ internal sealed class ClipModel : IDisposable
     public ClipModelFiles Files { get; }
 
     /// <summary>Image file → CLIP input tensor.</summary>
-    public ClipImagePreprocessor Preprocessor { get; }
+    public ClipImagePreprocessor Preprocessor => _preprocessor.Value;
 
     /// <summary>Preprocessed images → embeddings.</summary>
-    public ClipImageEncoder ImageEncoder { get; }
+    public ClipImageEncoder ImageEncoder => _imageEncoder.Value;
 
     /// <summary>Text → embeddings.</summary>
-    public ClipTextEncoder TextEncoder { get; }
+    public ClipTextEncoder TextEncoder => _textEncoder.Value;
 
     /// <summary>The tokenizer in use.</summary>
-    public ClipTokenizer Tokenizer => TextEncoder.Tokenizer;
+    public ClipTokenizer Tokenizer { get; }
 
     /// <summary>
     /// Loads the model in <paramref name="directory"/> (Immich or Hugging Face layout).
@@ -57,39 +72,48 @@ internal sealed class ClipModel : IDisposable
         var tokenizer = LoadTokenizer(files, fallbackTokenizerDirectory);
         var preprocessConfig = ClipPreprocessConfig.Load(files.PreprocessConfig);
 
-        ClipImageEncoder? image = null;
-        ClipTextEncoder? text = null;
-        try
-        {
-            image = new ClipImageEncoder(files.VisualModel, preprocessConfig.CropSize, intraOpThreads);
-            text = new ClipTextEncoder(files.TextualModel, tokenizer, intraOpThreads);
-            var dimension = image.Dimension > 0 ? image.Dimension : text.Dimension > 0 ? text.Dimension : configDimension
-                ?? throw new InvalidOperationException($"{files.Directory}: the embedding dimension is neither in the models nor in config.json");
-            if (image.Dimension > 0 && text.Dimension > 0 && image.Dimension != text.Dimension)
-            {
-                throw new InvalidOperationException(
-                    $"{files.Directory}: image embeddings have {image.Dimension} dimensions but text embeddings {text.Dimension}");
-            }
-
-            if (image.ImageSize != preprocessConfig.CropSize)
-            {
-                preprocessConfig = preprocessConfig with { CropSize = image.ImageSize };
-            }
-
-            return new ClipModel(name, files, isTestModel, new ClipImagePreprocessor(preprocessConfig), image, text, dimension);
-        }
-        catch
-        {
-            image?.Dispose();
-            text?.Dispose();
-            throw;
-        }
+        var dimension = configDimension ?? ReadDimension(files, preprocessConfig, tokenizer, intraOpThreads);
+        return new ClipModel(name, files, isTestModel, tokenizer, preprocessConfig, dimension, intraOpThreads);
     }
 
     public void Dispose()
     {
-        ImageEncoder.Dispose();
-        TextEncoder.Dispose();
+        if (_imageEncoder.IsValueCreated)
+        {
+            _imageEncoder.Value.Dispose();
+        }
+
+        if (_textEncoder.IsValueCreated)
+        {
+            _textEncoder.Value.Dispose();
+        }
+    }
+
+    // Without a dimension in config.json, the image tower's output shape says it.
+    private static int ReadDimension(ClipModelFiles files, ClipPreprocessConfig preprocessConfig, ClipTokenizer tokenizer, int? intraOpThreads)
+    {
+        using var image = new ClipImageEncoder(files.VisualModel, preprocessConfig.CropSize, intraOpThreads);
+        if (image.Dimension > 0)
+        {
+            return image.Dimension;
+        }
+
+        using var text = new ClipTextEncoder(files.TextualModel, tokenizer, intraOpThreads);
+        return text.Dimension > 0
+            ? text.Dimension
+            : throw new InvalidOperationException($"{files.Directory}: the embedding dimension is neither in the models nor in config.json");
+    }
+
+    private T CheckDimension<T>(T encoder, Func<T, int> dimensionOf, string tower) where T : IDisposable
+    {
+        var dimension = dimensionOf(encoder);
+        if (dimension > 0 && dimension != Dimension)
+        {
+            encoder.Dispose();
+            throw new InvalidOperationException($"{Files.Directory}: {tower} embeddings have {dimension} dimensions, expected {Dimension}");
+        }
+
+        return encoder;
     }
 
     private static (string Name, bool IsTestModel, int? Dimension) ReadConfig(ClipModelFiles files)
