@@ -35,7 +35,7 @@ listen_addresses = '127.0.0.1'
 max_connections = 200
 shared_buffers = '1GB'
 maintenance_work_mem = '1GB'
-max_parallel_maintenance_workers = 2
+max_parallel_maintenance_workers = $(nproc)
 max_wal_size = '4GB'
 CONF
 }

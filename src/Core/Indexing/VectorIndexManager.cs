@@ -307,8 +307,11 @@ public sealed class VectorIndexManager
         var wanted = Math.Clamp((long)(rows * perRow * 1.25), 64 * MiB, 4096 * MiB);
         var current = await ScalarAsync<long>(connection, "SELECT pg_size_bytes(current_setting('maintenance_work_mem'))", cancellationToken);
         var memoryMiB = Math.Max(wanted, current) / MiB;
-        var maxWorkers = await ScalarAsync<int>(connection, "SELECT current_setting('max_parallel_workers')::int", cancellationToken);
-        var workers = rows >= 50_000 ? Math.Min(maxWorkers, 4) : 0;
+        // The server's own max_parallel_maintenance_workers is the DBA's statement of how many cores a build may
+        // take from queries (scripts/db.sh sets it to the machine's cores); small tables build faster serially.
+        var maxWorkers = await ScalarAsync<int>(connection,
+            "SELECT least(current_setting('max_parallel_workers')::int, current_setting('max_parallel_maintenance_workers')::int)", cancellationToken);
+        var workers = rows >= 50_000 ? maxWorkers : 0;
         await ExecuteAsync(connection,
             $"SET maintenance_work_mem = '{memoryMiB.ToString(CultureInfo.InvariantCulture)}MB'; SET max_parallel_maintenance_workers = {workers.ToString(CultureInfo.InvariantCulture)}; SET statement_timeout = 0",
             cancellationToken);

@@ -1,22 +1,25 @@
 using System.Diagnostics;
 using DbFirst.Database;
+using DbFirst.Embedding;
 
 namespace DbFirst.Ingest;
 
 /// <summary>
 /// Runs <c>dbfirst bench ingest</c> in a scratch database next to the configured one: ingest throughput over
-/// generated 2 MP JPEGs, then 512-d vector write throughput by COPY and by the seed's multi-row INSERT.
+/// generated 2 MP JPEGs (and ingest + embed when given an embedder), then 512-d vector write throughput by COPY and by the seed's multi-row INSERT.
 /// </summary>
-public sealed class IngestBenchmark
+internal sealed class IngestBenchmark
 {
     private const int RowsPerInsertStatement = 1000;
 
     private readonly string _connectionString;
+    private readonly IImageEmbedder? _embedder;
 
-    /// <summary>Creates the benchmark against the server of <paramref name="connectionString"/>.</summary>
-    public IngestBenchmark(string connectionString)
+    /// <summary>Benchmarks against the server of <paramref name="connectionString"/>; with an <paramref name="embedder"/>, ingest + embed too.</summary>
+    public IngestBenchmark(string connectionString, IImageEmbedder? embedder = null)
     {
         _connectionString = connectionString;
+        _embedder = embedder;
     }
 
     /// <summary>Runs every measurement; <paramref name="log"/> hears what is going on.</summary>
@@ -47,6 +50,20 @@ public sealed class IngestBenchmark
         var rerun = await TimeIngestAsync(ingester, options, inFolder, expectAdded: false, cancellationToken);
         log($"ingest of {inFolder} photos, nothing changed: {rerun:N0} images/s");
 
+        double? ingestAndEmbed = null;
+        if (_embedder is not null)
+        {
+            // The photos the cold ingest registered, through the same pipeline as `dbfirst embed`.
+            var embedded = await new EmbeddingPipeline(dataSource, _embedder, new EmbeddingOptions()).RunAsync(new EmbeddingRequest(), progress: null, cancellationToken);
+            if (embedded.Embedded != inFolder)
+            {
+                throw new InvalidOperationException($"benchmark embedded {embedded.Embedded} of {inFolder} photos");
+            }
+
+            ingestAndEmbed = inFolder / ((inFolder / cold) + embedded.Elapsed.TotalSeconds);
+            log($"ingest + embed ({_embedder.ModelName}): {ingestAndEmbed:N0} images/s (embed alone {embedded.RowsPerSecond:N0} images/s)");
+        }
+
         var vectors = new VectorWriteBenchmark(dataSource);
         await vectors.WarmUpAsync(RowsPerInsertStatement, cancellationToken);
         var copy = await vectors.CopyRowsPerSecondAsync(vectorRows, cancellationToken);
@@ -55,7 +72,7 @@ public sealed class IngestBenchmark
         log($"multi-row INSERT, literals: {literals:N0} rows/s");
         var parameters = await vectors.InsertWithParametersRowsPerSecondAsync(vectorRows, RowsPerInsertStatement, cancellationToken);
         log($"multi-row INSERT, parameters: {parameters:N0} rows/s");
-        return new IngestBenchmarkResult(inFolder, megabytes, cold, rerun, vectorRows, copy, parameters, literals);
+        return new IngestBenchmarkResult(inFolder, megabytes, cold, rerun, vectorRows, copy, parameters, literals, ingestAndEmbed);
     }
 
     private static async Task<double> TimeIngestAsync(GalleryIngester ingester, IngestOptions options, int images, bool expectAdded, CancellationToken cancellationToken)

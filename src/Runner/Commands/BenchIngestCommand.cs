@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DbFirst.Embedding;
 using DbFirst.Ingest;
 
 namespace DbFirst.Runner.Commands;
@@ -16,9 +17,10 @@ internal static class BenchIngestCommand
             DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "dbfirst-bench", "jpeg-2mp"),
         };
         var output = new Option<string>("--output") { Description = "Folder for the results file", DefaultValueFactory = _ => "bench-results" };
-        var command = new Command("ingest", "Ingest throughput over generated 2 MP JPEGs, and binary COPY vs multi-row INSERT of 512-d vectors")
+        var noEmbed = new Option<bool>("--no-embed") { Description = "Measure ingest alone, without ingest + embed" };
+        var command = new Command("ingest", "Ingest (and ingest + embed) throughput over generated 2 MP JPEGs, and binary COPY vs multi-row INSERT of 512-d vectors")
         {
-            images, rows, photos, output,
+            images, rows, photos, output, noEmbed,
         };
 
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
@@ -30,7 +32,9 @@ internal static class BenchIngestCommand
                 throw new GalleryException("--images and --rows must be at least 1");
             }
 
-            var result = await new IngestBenchmark(context.ConnectionString).RunAsync(
+            using var model = parse.GetValue(noEmbed) ? null : ClipModelLoader.Load(context, parse, options);
+            var embedder = model is null ? null : new ClipImageEmbedder(model);
+            var result = await new IngestBenchmark(context.ConnectionString, embedder).RunAsync(
                 parse.GetValue(photos)!, imageCount, rowCount, line => console.Error.WriteLine($"bench: {line}"), cancellationToken);
 
             var when = DateTimeOffset.Now;

@@ -16,7 +16,7 @@ internal static class BenchSearchCommand
         var rows = new Option<int>("--rows") { Description = "Synthetic vectors to load", DefaultValueFactory = _ => 100_000 };
         var queries = new Option<int>("--queries") { Description = "Held-out query vectors", DefaultValueFactory = _ => 200 };
         var target = new Option<double>("--target-recall") { Description = "Recall the tuner aims for", DefaultValueFactory = _ => 0.95 };
-        var output = new Option<FileInfo?>("--output") { Description = "Report file (default bench-results/search-<time>.md)" };
+        var output = new Option<FileInfo?>("--out") { Description = "Report file (default bench-results/search-<time>.md)" };
         var noText = new Option<bool>("--no-text") { Description = "Skip gallery.search (it loads CLIP to serve /embed/text)" };
         var keep = new Option<bool>("--keep") { Description = "Keep the scratch database for a closer look" };
         var command = new Command("search", "Benchmark vector search: exact, seed IVFFlat, tuned IVFFlat, tuned HNSW, gallery.search") { rows, queries, target, output, noText, keep };
