@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using DbFirst.Tests.Support;
 using SkiaSharp;
 
 namespace DbFirst.Tests.Ingest;
@@ -56,7 +57,7 @@ internal static class IngestFixtures
         BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
         ihdr[8] = bitDepth;
         ihdr[9] = colourType;
-        WritePngChunk(stream, "IHDR", ihdr);
+        ImageFixtures.WriteChunk(stream, "IHDR", ihdr);
         var channels = colourType switch { 2 => 3, 6 => 4, 4 => 2, _ => 1 };
         var rowBytes = 1 + ((width * channels * bitDepth) + 7) / 8;
         using (var compressed = new MemoryStream())
@@ -70,10 +71,10 @@ internal static class IngestFixtures
                 }
             }
 
-            WritePngChunk(stream, "IDAT", compressed.ToArray());
+            ImageFixtures.WriteChunk(stream, "IDAT", compressed.ToArray());
         }
 
-        WritePngChunk(stream, "IEND", []);
+        ImageFixtures.WriteChunk(stream, "IEND", []);
         return stream.ToArray();
     }
 
@@ -177,31 +178,5 @@ internal static class IngestFixtures
         {
             BinaryPrimitives.WriteUInt32LittleEndian(tiff.AsSpan(at + 8), value);
         }
-    }
-
-    private static void WritePngChunk(Stream stream, string type, byte[] data)
-    {
-        Span<byte> word = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
-        stream.Write(word);
-        var typeAndData = (byte[])[.. Encoding.ASCII.GetBytes(type), .. data];
-        stream.Write(typeAndData);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typeAndData));
-        stream.Write(word);
-    }
-
-    private static uint Crc32(byte[] bytes)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in bytes)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }

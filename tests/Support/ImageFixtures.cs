@@ -57,7 +57,8 @@ internal static class ImageFixtures
         return data.ToArray();
     }
 
-    private static void WriteChunk(Stream stream, string type, byte[] data)
+    /// <summary>Writes one PNG chunk (length, type, data, CRC-32) for hand-built PNGs.</summary>
+    internal static void WriteChunk(Stream stream, string type, byte[] data)
     {
         Span<byte> length = stackalloc byte[4];
         BinaryPrimitives.WriteInt32BigEndian(length, data.Length);

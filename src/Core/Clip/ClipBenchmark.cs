@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DbFirst.Imaging;
+using DbFirst.Samples;
 using SkiaSharp;
 
 namespace DbFirst.Clip;
@@ -107,23 +108,7 @@ internal sealed class ClipBenchmark
             return path;
         }
 
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        var pixels = bitmap.GetPixelSpan();
-        var random = new Random(width ^ height);
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var i = (y * width + x) * 4;
-                var grain = random.Next(-12, 13);
-                var wave = (int)(40 * Math.Sin(x * 0.013) * Math.Cos(y * 0.009));
-                pixels[i] = (byte)Math.Clamp(x * 200 / width + wave + grain, 0, 255);
-                pixels[i + 1] = (byte)Math.Clamp(y * 200 / height - wave + grain, 0, 255);
-                pixels[i + 2] = (byte)Math.Clamp(((x / 97 + y / 61) % 3) * 90 + grain, 0, 255);
-                pixels[i + 3] = 255;
-            }
-        }
-
+        using var bitmap = SyntheticPhoto.Render(width, height);
         using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90);
         using var file = File.Create(path);
         data.SaveTo(file);

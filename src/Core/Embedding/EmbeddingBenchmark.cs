@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DbFirst.Database;
+using DbFirst.Samples;
 using Npgsql;
 using SkiaSharp;
 
@@ -32,7 +33,7 @@ internal sealed class EmbeddingBenchmark
             return paths;
         }
 
-        using var background = Background(width, height);
+        using var background = SyntheticPhoto.Render(width, height);
         Parallel.ForEach(missing, path =>
         {
             // Each image: the grainy background plus a patch of its own, so files differ as photos do.
@@ -110,27 +111,5 @@ internal sealed class EmbeddingBenchmark
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static SKBitmap Background(int width, int height)
-    {
-        var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        var pixels = bitmap.GetPixelSpan();
-        var random = new Random(width ^ height);
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var i = (y * width + x) * 4;
-                var grain = random.Next(-12, 13);
-                var wave = (int)(40 * Math.Sin(x * 0.013) * Math.Cos(y * 0.009));
-                pixels[i] = (byte)Math.Clamp(x * 200 / width + wave + grain, 0, 255);
-                pixels[i + 1] = (byte)Math.Clamp(y * 200 / height - wave + grain, 0, 255);
-                pixels[i + 2] = (byte)Math.Clamp(((x / 97) + (y / 61)) % 3 * 90 + grain, 0, 255);
-                pixels[i + 3] = 255;
-            }
-        }
-
-        return bitmap;
     }
 }
