@@ -21,6 +21,9 @@ internal static class RecurringJobCatalog
         new(DescribePendingJob.Id, Cron.Hourly(), (manager, id, cron) => manager.AddOrUpdate<DescribePendingJob>(
             id, job => job.RunAsync(CancellationToken.None), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc }),
             EnabledByDefault: false),
+        // On by default: with no batch pending it makes no call, and ended batches are already paid for.
+        new(CollectDescribeBatchesJob.Id, "*/10 * * * *", (manager, id, cron) => manager.AddOrUpdate<CollectDescribeBatchesJob>(
+            id, job => job.RunAsync(CancellationToken.None), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc })),
     ];
 
     /// <summary>Adds, updates or removes each catalogued job as configured; returns the ids now scheduled.</summary>

@@ -4,6 +4,7 @@ using Anthropic;
 using Anthropic.Core;
 using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
+using Anthropic.Models.Messages.Batches;
 
 namespace DbFirst.Claude;
 
@@ -76,14 +77,70 @@ internal sealed class ClaudeClient : IDisposable
             Messages = [new UserMessageParam { Content = new MessageContentParam([.. content]) }],
         };
 
+        return await CallAsync(async (attempt, token) => ReadReply(await _client.Messages.Create(parameters, token), attempt), cancellationToken);
+    }
+
+    /// <summary>The request one image's description needs, as a Message Batches entry.</summary>
+    public Request BatchRequest(string customId, IReadOnlyList<ContentBlockParam> content) => new()
+    {
+        CustomID = customId,
+        Params = new Params
+        {
+            Model = _options.Model,
+            MaxTokens = _options.MaxTokens,
+            Messages = [new UserMessageParam { Content = new MessageContentParam([.. content]) }],
+        },
+    };
+
+    /// <summary>Submits <paramref name="requests"/> as one Message Batch (billed at half the price, answered within 24 h).</summary>
+    /// <exception cref="ClaudeException">The batch could not be created.</exception>
+    public Task<MessageBatch> CreateBatchAsync(IReadOnlyList<Request> requests, CancellationToken cancellationToken = default) =>
+        CallAsync((_, token) => _client.Messages.Batches.Create(new BatchCreateParams { Requests = [.. requests] }, token), cancellationToken);
+
+    /// <summary>The batch's current state (<c>processing_status</c>, counts).</summary>
+    /// <exception cref="ClaudeException">The batch could not be read.</exception>
+    public Task<MessageBatch> RetrieveBatchAsync(string batchId, CancellationToken cancellationToken = default) =>
+        CallAsync((_, token) => _client.Messages.Batches.Retrieve(batchId, cancellationToken: token), cancellationToken);
+
+    /// <summary>Every result of an ended batch, read in full before it is returned so a broken stream fails as one call.</summary>
+    /// <exception cref="ClaudeException">The results could not be read.</exception>
+    public Task<List<MessageBatchIndividualResponse>> BatchResultsAsync(string batchId, CancellationToken cancellationToken = default) =>
+        CallAsync(async (_, token) =>
+        {
+            var results = new List<MessageBatchIndividualResponse>();
+            await foreach (var result in _client.Messages.Batches.ResultsStreaming(batchId, cancellationToken: token).WithCancellation(token))
+            {
+                results.Add(result);
+            }
+
+            return results;
+        }, cancellationToken);
+
+    /// <summary>Reads a batch's succeeded message like a synchronous reply: only non-empty text ever comes back.</summary>
+    /// <returns>The reply, or <see langword="null"/> with <paramref name="error"/> saying why there is none.</returns>
+    public static ClaudeReply? TryReadReply(Message message, out string? error)
+    {
+        try
+        {
+            error = null;
+            return ReadReply(message, 1);
+        }
+        catch (ClaudeReplyException exception)
+        {
+            error = exception.Message;
+            return null;
+        }
+    }
+
+    private async Task<T> CallAsync<T>(Func<int, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             await _throttle.WaitTurnAsync(cancellationToken);
             (ClaudeFailure Failure, string Reason) failed;
             try
             {
-                var message = await _client.Messages.Create(parameters, cancellationToken);
-                return ReadReply(message, attempt);
+                return await call(attempt, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -19,11 +19,16 @@ internal sealed class GalleryDescriber
           AND (@force OR describe_requested_at IS NOT NULL OR description IS NULL
                OR description_model IS DISTINCT FROM @model OR id = ANY(@ids))
           AND (@max_failed::int IS NULL OR describe_attempts < @max_failed OR id = ANY(@ids))
+          AND (NOT @exclude_pending OR NOT EXISTS (
+                 SELECT 1
+                 FROM gallery.describe_batch_items AS item
+                 JOIN gallery.describe_batches AS batch USING (batch_id)
+                 WHERE item.image_id = image_gallery.id AND batch.status <> 'collected'))
         ORDER BY describe_requested_at NULLS LAST, id
         LIMIT @limit
         """;
 
-    private const string SuccessSql = """
+    internal const string SuccessSql = """
         UPDATE gallery.image_gallery
            SET description            = @description,
                description_model      = @model,
@@ -37,7 +42,7 @@ internal sealed class GalleryDescriber
         """;
 
     // The description, its model and time stay as they were: a failed run loses nothing.
-    private const string FailureSql = """
+    internal const string FailureSql = """
         UPDATE gallery.image_gallery
            SET describe_error    = @error,
                describe_attempts = describe_attempts + 1
@@ -63,7 +68,7 @@ internal sealed class GalleryDescriber
     public async Task<DescribeSummary> DescribeAsync(DescribeRequest request, Action<DescribeOutcome>? onOutcome = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var candidates = await SelectAsync(request, cancellationToken);
+        var candidates = await SelectAsync(_dataSource, request, _claude.Options.Model, excludePending: false, cancellationToken);
         var notFound = request.Ids.Except(candidates.Select(c => c.Id)).ToList();
         var outcomes = new List<DescribeOutcome>();
         var gate = new Lock();
@@ -171,13 +176,18 @@ internal sealed class GalleryDescriber
         return new DescribeOutcome(candidate.Id, candidate.Path, DescribeOutcome.Failed, null, stored, 0, 0, calls);
     }
 
-    private async Task<List<Candidate>> SelectAsync(DescribeRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The images <paramref name="request"/> selects, with whether each needs a description by <paramref name="model"/>;
+    /// with <paramref name="excludePending"/>, less the images waiting in a batch that has not been collected yet.
+    /// </summary>
+    internal static async Task<List<Candidate>> SelectAsync(NpgsqlDataSource dataSource, DescribeRequest request, string model, bool excludePending, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(SelectSql);
+        await using var command = dataSource.CreateCommand(SelectSql);
         command.Parameters.AddWithValue("all", request.All);
         command.Parameters.AddWithValue("ids", request.Ids.Distinct().ToArray());
         command.Parameters.AddWithValue("force", request.Force);
-        command.Parameters.AddWithValue("model", _claude.Options.Model);
+        command.Parameters.AddWithValue("model", model);
+        command.Parameters.AddWithValue("exclude_pending", excludePending);
         command.Parameters.Add(new NpgsqlParameter<int?>("max_failed", NpgsqlTypes.NpgsqlDbType.Integer) { TypedValue = request.MaxFailedAttempts });
         command.Parameters.AddWithValue("limit", (long?)request.MaxImages ?? long.MaxValue);
         var candidates = new List<Candidate>();
@@ -190,5 +200,5 @@ internal sealed class GalleryDescriber
         return candidates;
     }
 
-    private sealed record Candidate(long Id, string Path, bool NeedsDescription);
+    internal sealed record Candidate(long Id, string Path, bool NeedsDescription);
 }

@@ -18,7 +18,7 @@ namespace DbFirst.Runner.Bench;
 /// SkiaSharp against their declared type and the API's limits), answers as <see cref="Behavior"/> says, adds a fixed
 /// latency, and enforces a requests-per-minute limit over a sliding minute with 429 and <c>retry-after</c> like the API.
 /// </summary>
-internal sealed class FakeMessagesApi : IAsyncDisposable
+internal sealed partial class FakeMessagesApi : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly Lock _gate = new();
@@ -85,6 +85,9 @@ internal sealed class FakeMessagesApi : IAsyncDisposable
         var app = builder.Build();
         var fake = new FakeMessagesApi(app, expectedApiKey);
         app.MapPost("/v1/messages", fake.HandleAsync);
+        app.MapPost("/v1/messages/batches", fake.CreateBatchAsync);
+        app.MapGet("/v1/messages/batches/{id}", fake.RetrieveBatchAsync);
+        app.MapGet("/v1/messages/batches/{id}/results", fake.BatchResultsAsync);
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         fake.BaseUrl = address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal);
@@ -231,6 +234,22 @@ internal sealed class FakeMessagesApi : IAsyncDisposable
 
     private async Task<FakeRequest> ReadAsync(HttpContext context, DateTimeOffset arrived)
     {
+        JsonObject? root = null;
+        try
+        {
+            root = (await JsonNode.ParseAsync(context.Request.Body))?.AsObject() ?? throw new JsonException("empty body");
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        {
+            Problem($"unreadable request body: {exception.Message}");
+        }
+
+        return ReadParams(context, root, arrived);
+    }
+
+    // One Messages request (the body of POST /v1/messages, or the params of one batch entry), checked like the API.
+    private FakeRequest ReadParams(HttpContext context, JsonObject? root, DateTimeOffset arrived)
+    {
         var headers = context.Request.Headers;
         string? Header(string name) => headers.TryGetValue(name, out var value) ? value.ToString() : null;
         var texts = new List<string>();
@@ -239,10 +258,9 @@ internal sealed class FakeMessagesApi : IAsyncDisposable
         long maxTokens = 0;
         try
         {
-            var root = (await JsonNode.ParseAsync(context.Request.Body))?.AsObject() ?? throw new JsonException("empty body");
-            model = root["model"]?.GetValue<string>();
-            maxTokens = root["max_tokens"]?.GetValue<long>() ?? 0;
-            foreach (var message in root["messages"]?.AsArray() ?? [])
+            model = root?["model"]?.GetValue<string>();
+            maxTokens = root?["max_tokens"]?.GetValue<long>() ?? 0;
+            foreach (var message in root?["messages"]?.AsArray() ?? [])
             {
                 var content = message?["content"];
                 if (content is JsonValue value)

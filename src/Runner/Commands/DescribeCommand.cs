@@ -6,9 +6,10 @@ using DbFirst.Database;
 namespace DbFirst.Runner.Commands;
 
 /// <summary>
-/// <c>dbfirst describe [ID…] [--all] [--force] [--json]</c>: has Claude describe images and stores the text, model,
-/// time and token counts in <c>gallery.image_gallery</c>. Without ids or <c>--all</c> it describes the images marked
-/// with <c>gallery.request_description</c>.
+/// <c>dbfirst describe [ID…] [--all] [--force] [--json] [--batch | --collect]</c>: has Claude describe images and stores
+/// the text, model, time and token counts in <c>gallery.image_gallery</c>. Without ids or <c>--all</c> it describes the
+/// images marked with <c>gallery.request_description</c>. <c>--batch</c> submits the same selection as Message Batches
+/// (half price, results within 24 h); <c>--collect</c> stores the results of batches that have ended.
 /// </summary>
 internal static class DescribeCommand
 {
@@ -18,10 +19,19 @@ internal static class DescribeCommand
         var all = new Option<bool>("--all") { Description = "Describe every image that has no description by the configured model" };
         var force = new Option<bool>("--force") { Description = "Describe again even when a description by the configured model exists" };
         var json = new Option<bool>("--json") { Description = "Print the outcome as JSON" };
+        var batch = new Option<bool>("--batch") { Description = "Submit the work as a Message Batch (half price, results within 24 h; store them with --collect)" };
+        var collect = new Option<bool>("--collect") { Description = "Store the results of submitted batches that have ended" };
         var command = new Command("describe", "Have Claude describe images and store the descriptions (costs money; each image is paid for once)")
         {
-            ids, all, force, json,
+            ids, all, force, json, batch, collect,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(batch) && result.GetValue(collect))
+            {
+                result.AddError("--batch and --collect cannot be combined");
+            }
+        });
 
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
@@ -31,6 +41,14 @@ internal static class DescribeCommand
             var asJson = parse.GetValue(json);
 
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
+            if (parse.GetValue(batch) || parse.GetValue(collect))
+            {
+                using var batches = new GalleryBatchDescriber(dataSource, claudeOptions);
+                return parse.GetValue(batch)
+                    ? await SubmitAsync(console, batches, request, claudeOptions.Model, asJson, cancellationToken)
+                    : await CollectAsync(console, batches, asJson, cancellationToken);
+            }
+
             using var claude = new ClaudeClient(claudeOptions);
             var describer = new GalleryDescriber(dataSource, claude);
             var summary = await describer.DescribeAsync(request, asJson ? null : outcome => WriteOutcome(console, outcome), cancellationToken);
@@ -72,6 +90,74 @@ internal static class DescribeCommand
             return summary.Failed > 0 || summary.NotFound.Count > 0 ? CommandAction.Failure : CommandAction.Success;
         });
         return command;
+    }
+
+    private static async Task<int> SubmitAsync(RunnerConsole console, GalleryBatchDescriber batches, DescribeRequest request, string model, bool asJson, CancellationToken cancellationToken)
+    {
+        var submission = await batches.SubmitAsync(request, cancellationToken);
+        if (asJson)
+        {
+            await console.Out.WriteLineAsync(JsonSerializer.Serialize(new
+            {
+                model,
+                batches = submission.BatchIds,
+                submitted = submission.Submitted,
+                skipped = submission.Skipped,
+                failed = submission.Failed,
+                not_found = submission.NotFound,
+            }, RunnerJson.Options));
+        }
+        else
+        {
+            foreach (var id in submission.BatchIds)
+            {
+                await console.Out.WriteLineAsync(id);
+            }
+        }
+
+        foreach (var missing in submission.NotFound)
+        {
+            await console.Error.WriteLineAsync($"dbfirst: image {missing} is not in the gallery");
+        }
+
+        await console.Error.WriteLineAsync(
+            $"dbfirst: submitted {submission.Submitted} images in {submission.BatchIds.Count} batches with {model}, " +
+            $"skipped {submission.Skipped}, failed {submission.Failed}" +
+            (submission.Submitted > 0 ? "; store the results with dbfirst describe --collect once they have ended" : ""));
+        return submission.Failed > 0 || submission.NotFound.Count > 0 ? CommandAction.Failure : CommandAction.Success;
+    }
+
+    private static async Task<int> CollectAsync(RunnerConsole console, GalleryBatchDescriber batches, bool asJson, CancellationToken cancellationToken)
+    {
+        var collection = await batches.CollectAsync(cancellationToken);
+        if (asJson)
+        {
+            await console.Out.WriteLineAsync(JsonSerializer.Serialize(new
+            {
+                collected = collection.Collected,
+                pending = collection.Pending.Select(p => new { batch = p.BatchId, status = p.Status }),
+                described = collection.Described,
+                failed = collection.Failed,
+                usage = new { input_tokens = collection.InputTokens, output_tokens = collection.OutputTokens },
+            }, RunnerJson.Options));
+        }
+        else
+        {
+            foreach (var id in collection.Collected)
+            {
+                await console.Out.WriteLineAsync($"{id}  collected");
+            }
+
+            foreach (var (id, status) in collection.Pending)
+            {
+                await console.Out.WriteLineAsync($"{id}  {status}: not ended yet, nothing stored");
+            }
+        }
+
+        await console.Error.WriteLineAsync(
+            $"dbfirst: collected {collection.Collected.Count} batches ({collection.Described} described, {collection.Failed} failed, " +
+            $"{collection.InputTokens} input + {collection.OutputTokens} output tokens); {collection.Pending.Count} still processing");
+        return collection.Failed > 0 ? CommandAction.Failure : CommandAction.Success;
     }
 
     private static void WriteOutcome(RunnerConsole console, DescribeOutcome outcome)

@@ -103,6 +103,7 @@ internal static class GalleryHost
         services.AddSingleton(ClaudeOptions.FromConfiguration(key => configuration[key]));
         services.AddSingleton(DescribePendingLimits.FromConfiguration(key => configuration[key]));
         services.AddTransient<DescribePendingJob>();
+        services.AddTransient<CollectDescribeBatchesJob>();
         services.AddSingleton(new GalleryHealthProbe(connectionString, model));
 
         services.AddHangfire(hangfire => hangfire.UseGalleryStorage(connectionString));
