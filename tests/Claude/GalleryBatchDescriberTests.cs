@@ -115,6 +115,26 @@ public sealed class GalleryBatchDescriberTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DescribeAll_SkipsImagesWaitingInABatch_ButNamedIdsStillGo()
+    {
+        var batched = await AddImageAsync("a.jpg");
+        _fake.BatchesEnded = false;
+        await using var dataSource = _database.CreateDataSource();
+        using (var batch = new GalleryBatchDescriber(dataSource, Options()))
+        {
+            await batch.SubmitAsync(new DescribeRequest([], All: true));
+        }
+
+        using var claude = new ClaudeClient(Options());
+        var describer = new GalleryDescriber(dataSource, claude);
+        var all = await describer.DescribeAsync(new DescribeRequest([], All: true));
+        var named = await describer.DescribeAsync(new DescribeRequest([batched]));
+
+        Assert.Equal(0, all.Described);
+        Assert.Equal(1, named.Described);
+    }
+
+    [Fact]
     public async Task Collect_BeforeTheBatchEnded_StoresNothingAndReportsItPending()
     {
         var id = await AddImageAsync("a.jpg");

@@ -68,7 +68,9 @@ internal sealed class GalleryDescriber
     public async Task<DescribeSummary> DescribeAsync(DescribeRequest request, Action<DescribeOutcome>? onOutcome = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var candidates = await SelectAsync(_dataSource, request, _claude.Options.Model, excludePending: false, cancellationToken);
+        // Images waiting in a submitted batch are already paid for; only ids named outright or --force send them again.
+        var excludePending = !request.Force && request.Ids.Count == 0;
+        var candidates = await SelectAsync(_dataSource, request, _claude.Options.Model, excludePending, cancellationToken);
         var notFound = request.Ids.Except(candidates.Select(c => c.Id)).ToList();
         var outcomes = new List<DescribeOutcome>();
         var gate = new Lock();
