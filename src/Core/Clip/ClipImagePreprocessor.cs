@@ -1,3 +1,4 @@
+using System.Buffers;
 using DbFirst.Imaging;
 using SkiaSharp;
 
@@ -78,18 +79,30 @@ internal sealed class ClipImagePreprocessor
         var left = (int)Math.Round((outW - crop) / 2.0, MidpointRounding.ToEven);
         var top = (int)Math.Round((outH - crop) / 2.0, MidpointRounding.ToEven);
 
-        var rgb = PilBicubicResampler.ResizeCropRgb(bitmap.GetPixelSpan(), w, h, outW, outH, left, top, crop, crop);
-
         var plane = crop * crop;
+        var rgb = ArrayPool<byte>.Shared.Rent(3 * plane);
         var tensor = new float[3 * plane];
-        var r = _lookup[0];
-        var g = _lookup[1];
-        var b = _lookup[2];
-        for (var i = 0; i < plane; i++)
+        try
         {
-            tensor[i] = r[rgb[i * 3]];
-            tensor[plane + i] = g[rgb[i * 3 + 1]];
-            tensor[2 * plane + i] = b[rgb[i * 3 + 2]];
+            PilBicubicResampler.ResizeCropRgb(bitmap.GetPixelSpan(), w, h, outW, outH, left, top, crop, crop, rgb);
+            var r = _lookup[0];
+            var g = _lookup[1];
+            var b = _lookup[2];
+            var red = tensor.AsSpan(0, plane);
+            var green = tensor.AsSpan(plane, plane);
+            var blue = tensor.AsSpan(2 * plane, plane);
+            var pixels = rgb.AsSpan(0, 3 * plane);
+            for (var i = 0; i < plane; i++)
+            {
+                var px = pixels.Slice(i * 3, 3);
+                red[i] = r[px[0]];
+                green[i] = g[px[1]];
+                blue[i] = b[px[2]];
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rgb);
         }
 
         return tensor;

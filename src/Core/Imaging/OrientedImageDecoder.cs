@@ -34,8 +34,18 @@ internal sealed class OrientedImageDecoder
     public SKBitmap Decode(string path, int? minShortSide = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var bytes = File.ReadAllBytes(path);
-        return Decode(bytes, path, minShortSide);
+
+        // Read straight into native memory: a managed copy of a 12 MP JPEG is a multi-megabyte large-object
+        // allocation per image that the codec would only copy again.
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        if (file.Length == 0)
+        {
+            throw new ImageDecodeException(path, "the file is empty");
+        }
+
+        using var data = SKData.Create(file, file.Length)
+            ?? throw new IOException($"Could not read {path}.");
+        return Decode(data, path, minShortSide);
     }
 
     /// <summary>Decodes an image read from <paramref name="stream"/>; <paramref name="name"/> appears in errors.</summary>
@@ -56,6 +66,12 @@ internal sealed class OrientedImageDecoder
             throw new ImageDecodeException(name, "the file is empty");
         }
 
+        using var data = SKData.CreateCopy(encoded);
+        return Decode(data, name, minShortSide);
+    }
+
+    private SKBitmap Decode(SKData encoded, string name, int? minShortSide)
+    {
         using var codec = SKCodec.Create(new SKMemoryStream(encoded), out var createResult)
             ?? throw new ImageDecodeException(name, createResult == SKCodecResult.Unimplemented
                 ? "not a recognised image format"
