@@ -44,7 +44,7 @@ internal sealed class ClipImagePreprocessor
     /// <exception cref="IOException">The file could not be read (possibly transient).</exception>
     public float[] Preprocess(string path)
     {
-        using var bitmap = _decoder.Decode(path, MinimumDecodeShortSide);
+        using var bitmap = _decoder.Decode(path, MinimumDecodeShortSide, SourceWindow);
         return Preprocess(bitmap);
     }
 
@@ -66,19 +66,7 @@ internal sealed class ClipImagePreprocessor
 
         var w = bitmap.Width;
         var h = bitmap.Height;
-        var target = Config.ResizeShortSide;
-
-        // torchvision's Resize(int): the shorter side becomes `target`, the longer int(target * long / short).
-        var (outW, outH) = w <= h
-            ? (target, (int)((long)target * h / w))
-            : ((int)((long)target * w / h), target);
-
-        // torchvision's CenterCrop rounds half to even (Python's round); a crop larger than the image is not
-        // padded here because the resize always makes the short side at least as large as the crop in CLIP configs.
-        var crop = Math.Min(Config.CropSize, Math.Min(outW, outH));
-        var left = (int)Math.Round((outW - crop) / 2.0, MidpointRounding.ToEven);
-        var top = (int)Math.Round((outH - crop) / 2.0, MidpointRounding.ToEven);
-
+        var (outW, outH, left, top, crop) = Geometry(w, h);
         var plane = crop * crop;
         var rgb = ArrayPool<byte>.Shared.Rent(3 * plane);
         var tensor = new float[3 * plane];
@@ -106,6 +94,36 @@ internal sealed class ClipImagePreprocessor
         }
 
         return tensor;
+    }
+
+    /// <summary>
+    /// torchvision's <c>Resize(int)</c> then <c>CenterCrop</c> for a <paramref name="w"/> × <paramref name="h"/>
+    /// image: the resized size and the crop window inside it.
+    /// </summary>
+    private (int OutW, int OutH, int Left, int Top, int Crop) Geometry(int w, int h)
+    {
+        var target = Config.ResizeShortSide;
+
+        // torchvision's Resize(int): the shorter side becomes `target`, the longer int(target * long / short).
+        var (outW, outH) = w <= h
+            ? (target, (int)((long)target * h / w))
+            : ((int)((long)target * w / h), target);
+
+        // torchvision's CenterCrop rounds half to even (Python's round); a crop larger than the image is not
+        // padded here because the resize always makes the short side at least as large as the crop in CLIP configs.
+        var crop = Math.Min(Config.CropSize, Math.Min(outW, outH));
+        var left = (int)Math.Round((outW - crop) / 2.0, MidpointRounding.ToEven);
+        var top = (int)Math.Round((outH - crop) / 2.0, MidpointRounding.ToEven);
+        return (outW, outH, left, top, crop);
+    }
+
+    /// <summary>The decoded pixels the resize reads for the centre crop: the decoder may skip the rest.</summary>
+    private SKRectI SourceWindow(SKSizeI decoded)
+    {
+        var (outW, outH, left, top, crop) = Geometry(decoded.Width, decoded.Height);
+        var (x0, x1) = PilBicubicResampler.SourceRange(decoded.Width, outW, left, crop);
+        var (y0, y1) = PilBicubicResampler.SourceRange(decoded.Height, outH, top, crop);
+        return new SKRectI(x0, y0, x1, y1);
     }
 
     // Decoding a large JPEG at a reduced DCT scale is allowed while the short side stays at least twice the

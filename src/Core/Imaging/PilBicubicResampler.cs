@@ -148,6 +148,24 @@ internal static class PilBicubicResampler
         }
     }
 
+    /// <summary>
+    /// The source pixels [start, end) along one axis that a resize from <paramref name="inSize"/> to
+    /// <paramref name="outSize"/> reads to produce outputs [<paramref name="first"/>, first + <paramref name="length"/>).
+    /// </summary>
+    public static (int Start, int End) SourceRange(int inSize, int outSize, int first, int length)
+    {
+        var coefficients = Coefficients.Compute(inSize, outSize, first, length);
+        var start = int.MaxValue;
+        var end = 0;
+        for (var i = 0; i < length; i++)
+        {
+            start = Math.Min(start, coefficients.Start[i]);
+            end = Math.Max(end, coefficients.Start[i] + coefficients.Count[i]);
+        }
+
+        return (start, end);
+    }
+
     private static void HorizontalRow(ReadOnlySpan<byte> srcRow, Span<byte> dstRow, Coefficients horizontal, int cropWidth)
     {
         var weights = horizontal.Weights;
