@@ -99,6 +99,34 @@ public sealed class ClipImagePreprocessorTests
         Assert.ThrowsAny<IOException>(() => _preprocessor.Preprocess("/nonexistent/dbfirst/photo.jpg"));
     }
 
+    [Theory]
+    [InlineData(1632, 1224)]
+    [InlineData(1224, 1632)]
+    [InlineData(640, 480)]
+    public void Preprocess_JpegFile_CropWindowDecodeIsBitIdenticalToFullDecode(int width, int height)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"dbfirst-window-{Guid.NewGuid():N}.jpg");
+        try
+        {
+            using (var source = DbFirst.Samples.SyntheticPhoto.Render(width, height))
+            using (var data = source.Encode(SKEncodedImageFormat.Jpeg, 90))
+            {
+                File.WriteAllBytes(path, data.ToArray());
+            }
+
+            using var full = new OrientedImageDecoder().Decode(path, 448);
+            var expected = _preprocessor.Preprocess(full);
+
+            var actual = _preprocessor.Preprocess(path);
+
+            Assert.Equal(expected, actual);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Preprocess_LargeJpeg_DctScaledDecodeStaysCloseToFullDecode()
     {

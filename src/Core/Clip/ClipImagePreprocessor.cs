@@ -1,3 +1,4 @@
+using System.Buffers;
 using DbFirst.Imaging;
 using SkiaSharp;
 
@@ -43,7 +44,7 @@ internal sealed class ClipImagePreprocessor
     /// <exception cref="IOException">The file could not be read (possibly transient).</exception>
     public float[] Preprocess(string path)
     {
-        using var bitmap = _decoder.Decode(path, MinimumDecodeShortSide);
+        using var bitmap = _decoder.Decode(path, MinimumDecodeShortSide, SourceWindow);
         return Preprocess(bitmap);
     }
 
@@ -65,6 +66,42 @@ internal sealed class ClipImagePreprocessor
 
         var w = bitmap.Width;
         var h = bitmap.Height;
+        var (outW, outH, left, top, crop) = Geometry(w, h);
+        var plane = crop * crop;
+        var rgb = ArrayPool<byte>.Shared.Rent(3 * plane);
+        var tensor = new float[3 * plane];
+        try
+        {
+            PilBicubicResampler.ResizeCropRgb(bitmap.GetPixelSpan(), w, h, outW, outH, left, top, crop, crop, rgb);
+            var r = _lookup[0];
+            var g = _lookup[1];
+            var b = _lookup[2];
+            var red = tensor.AsSpan(0, plane);
+            var green = tensor.AsSpan(plane, plane);
+            var blue = tensor.AsSpan(2 * plane, plane);
+            var pixels = rgb.AsSpan(0, 3 * plane);
+            for (var i = 0; i < plane; i++)
+            {
+                var px = pixels.Slice(i * 3, 3);
+                red[i] = r[px[0]];
+                green[i] = g[px[1]];
+                blue[i] = b[px[2]];
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rgb);
+        }
+
+        return tensor;
+    }
+
+    /// <summary>
+    /// torchvision's <c>Resize(int)</c> then <c>CenterCrop</c> for a <paramref name="w"/> × <paramref name="h"/>
+    /// image: the resized size and the crop window inside it.
+    /// </summary>
+    private (int OutW, int OutH, int Left, int Top, int Crop) Geometry(int w, int h)
+    {
         var target = Config.ResizeShortSide;
 
         // torchvision's Resize(int): the shorter side becomes `target`, the longer int(target * long / short).
@@ -77,22 +114,16 @@ internal sealed class ClipImagePreprocessor
         var crop = Math.Min(Config.CropSize, Math.Min(outW, outH));
         var left = (int)Math.Round((outW - crop) / 2.0, MidpointRounding.ToEven);
         var top = (int)Math.Round((outH - crop) / 2.0, MidpointRounding.ToEven);
+        return (outW, outH, left, top, crop);
+    }
 
-        var rgb = PilBicubicResampler.ResizeCropRgb(bitmap.GetPixelSpan(), w, h, outW, outH, left, top, crop, crop);
-
-        var plane = crop * crop;
-        var tensor = new float[3 * plane];
-        var r = _lookup[0];
-        var g = _lookup[1];
-        var b = _lookup[2];
-        for (var i = 0; i < plane; i++)
-        {
-            tensor[i] = r[rgb[i * 3]];
-            tensor[plane + i] = g[rgb[i * 3 + 1]];
-            tensor[2 * plane + i] = b[rgb[i * 3 + 2]];
-        }
-
-        return tensor;
+    /// <summary>The decoded pixels the resize reads for the centre crop: the decoder may skip the rest.</summary>
+    private SKRectI SourceWindow(SKSizeI decoded)
+    {
+        var (outW, outH, left, top, crop) = Geometry(decoded.Width, decoded.Height);
+        var (x0, x1) = PilBicubicResampler.SourceRange(decoded.Width, outW, left, crop);
+        var (y0, y1) = PilBicubicResampler.SourceRange(decoded.Height, outH, top, crop);
+        return new SKRectI(x0, y0, x1, y1);
     }
 
     // Decoding a large JPEG at a reduced DCT scale is allowed while the short side stays at least twice the

@@ -31,11 +31,27 @@ internal sealed class OrientedImageDecoder
     /// </summary>
     /// <exception cref="ImageDecodeException">The image is undecodable or too large.</exception>
     /// <exception cref="IOException">The file could not be read.</exception>
-    public SKBitmap Decode(string path, int? minShortSide = null)
+    public SKBitmap Decode(string path, int? minShortSide = null) => Decode(path, minShortSide, window: null);
+
+    /// <summary>
+    /// As <see cref="Decode(string, int?)"/>, but a JPEG stored upright may be decoded only inside the rectangle
+    /// <paramref name="window"/> returns for the decoded size; pixels outside it are then left undefined.
+    /// </summary>
+    public SKBitmap Decode(string path, int? minShortSide, Func<SKSizeI, SKRectI>? window)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var bytes = File.ReadAllBytes(path);
-        return Decode(bytes, path, minShortSide);
+
+        // Read straight into native memory: a managed copy of a 12 MP JPEG is a multi-megabyte large-object
+        // allocation per image that the codec would only copy again.
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        if (file.Length == 0)
+        {
+            throw new ImageDecodeException(path, "the file is empty");
+        }
+
+        using var data = SKData.Create(file, file.Length)
+            ?? throw new IOException($"Could not read {path}.");
+        return Decode(data, path, minShortSide, window);
     }
 
     /// <summary>Decodes an image read from <paramref name="stream"/>; <paramref name="name"/> appears in errors.</summary>
@@ -56,6 +72,12 @@ internal sealed class OrientedImageDecoder
             throw new ImageDecodeException(name, "the file is empty");
         }
 
+        using var data = SKData.CreateCopy(encoded);
+        return Decode(data, name, minShortSide, window: null);
+    }
+
+    private SKBitmap Decode(SKData encoded, string name, int? minShortSide, Func<SKSizeI, SKRectI>? window)
+    {
         using var codec = SKCodec.Create(new SKMemoryStream(encoded), out var createResult)
             ?? throw new ImageDecodeException(name, createResult == SKCodecResult.Unimplemented
                 ? "not a recognised image format"
@@ -79,7 +101,10 @@ internal sealed class OrientedImageDecoder
         var bitmap = new SKBitmap(info);
         try
         {
-            var result = codec.GetPixels(info, bitmap.GetPixels());
+            var result = window is not null && codec.EncodedFormat == SKEncodedImageFormat.Jpeg
+                && codec.EncodedOrigin is SKEncodedOrigin.TopLeft or 0
+                ? DecodeWindow(codec, info, bitmap, window(size))
+                : codec.GetPixels(info, bitmap.GetPixels());
             if (result != SKCodecResult.Success)
             {
                 throw new ImageDecodeException(name, result == SKCodecResult.IncompleteInput
@@ -100,6 +125,37 @@ internal sealed class OrientedImageDecoder
             bitmap.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Decodes only the rows and columns of <paramref name="window"/>: libjpeg-turbo skips the colour conversion
+    /// and inverse DCT of the columns outside it (jpeg_crop_scanline) and of the rows before it, and stops after
+    /// its last row. The pixels inside are the ones a full decode gives.
+    /// </summary>
+    private static SKCodecResult DecodeWindow(SKCodec codec, SKImageInfo info, SKBitmap bitmap, SKRectI window)
+    {
+        window.Intersect(SKRectI.Create(info.Size));
+        if (window.IsEmpty)
+        {
+            return codec.GetPixels(info, bitmap.GetPixels());
+        }
+
+        var options = new SKCodecOptions(SKRectI.Create(window.Left, 0, window.Width, info.Height));
+        var result = codec.StartScanlineDecode(info, options);
+        if (result != SKCodecResult.Success)
+        {
+            return codec.GetPixels(info, bitmap.GetPixels());
+        }
+
+        if (window.Top > 0 && !codec.SkipScanlines(window.Top))
+        {
+            return SKCodecResult.IncompleteInput;
+        }
+
+        var rowBytes = bitmap.RowBytes;
+        var first = bitmap.GetPixels() + (window.Top * rowBytes) + (window.Left * info.BytesPerPixel);
+        var lines = codec.GetScanlines(first, window.Height, rowBytes);
+        return lines == window.Height ? SKCodecResult.Success : SKCodecResult.IncompleteInput;
     }
 
     private static SKSizeI ChooseDecodeSize(SKCodec codec, int? minShortSide)

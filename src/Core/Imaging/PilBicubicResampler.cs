@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 
 namespace DbFirst.Imaging;
@@ -28,10 +29,26 @@ internal static class PilBicubicResampler
         ReadOnlySpan<byte> rgba, int inWidth, int inHeight, int outWidth, int outHeight,
         int cropX, int cropY, int cropWidth, int cropHeight)
     {
+        var output = new byte[cropWidth * cropHeight * 3];
+        ResizeCropRgb(rgba, inWidth, inHeight, outWidth, outHeight, cropX, cropY, cropWidth, cropHeight, output);
+        return output;
+    }
+
+    /// <summary>
+    /// As <see cref="ResizeCropRgb(ReadOnlySpan{byte}, int, int, int, int, int, int, int, int)"/>, writing the
+    /// packed RGB window into <paramref name="destination"/> (at least crop width × crop height × 3 bytes).
+    /// </summary>
+    public static void ResizeCropRgb(
+        ReadOnlySpan<byte> rgba, int inWidth, int inHeight, int outWidth, int outHeight,
+        int cropX, int cropY, int cropWidth, int cropHeight, Span<byte> destination)
+    {
         if (cropX < 0 || cropY < 0 || cropX + cropWidth > outWidth || cropY + cropHeight > outHeight)
         {
             throw new ArgumentOutOfRangeException(nameof(cropX), "The crop window must lie inside the resized image.");
         }
+
+        var stride = cropWidth * 3;
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, stride * cropHeight, nameof(destination));
 
         var horizontal = Coefficients.Compute(inWidth, outWidth, cropX, cropWidth);
         var vertical = Coefficients.Compute(inHeight, outHeight, cropY, cropHeight);
@@ -45,95 +62,134 @@ internal static class PilBicubicResampler
         }
 
         var rows = lastRow - firstRow;
-        var temp = new byte[rows * cropWidth * 3];
-        for (var r = 0; r < rows; r++)
+
+        // The intermediate buffers are several hundred KB per image: renting them keeps them off the large object
+        // heap, whose collections otherwise cost a noticeable share of a preprocessing worker's time.
+        var tempLength = rows * stride;
+        var temp = ArrayPool<byte>.Shared.Rent(tempLength);
+        var wide = vertical.IsIdentity ? [] : ArrayPool<int>.Shared.Rent(tempLength);
+        var sums = vertical.IsIdentity ? [] : ArrayPool<int>.Shared.Rent(stride);
+        try
         {
-            var srcRow = rgba.Slice((firstRow + r) * inWidth * 4, inWidth * 4);
-            var dstRow = temp.AsSpan(r * cropWidth * 3, cropWidth * 3);
-            if (horizontal.IsIdentity)
+            for (var r = 0; r < rows; r++)
             {
-                for (var x = 0; x < cropWidth; x++)
+                var srcRow = rgba.Slice((firstRow + r) * inWidth * 4, inWidth * 4);
+                var dstRow = temp.AsSpan(r * stride, stride);
+                if (horizontal.IsIdentity)
                 {
-                    var s = (cropX + x) * 4;
-                    dstRow[x * 3] = srcRow[s];
-                    dstRow[x * 3 + 1] = srcRow[s + 1];
-                    dstRow[x * 3 + 2] = srcRow[s + 2];
+                    for (var x = 0; x < cropWidth; x++)
+                    {
+                        var s = (cropX + x) * 4;
+                        dstRow[x * 3] = srcRow[s];
+                        dstRow[x * 3 + 1] = srcRow[s + 1];
+                        dstRow[x * 3 + 2] = srcRow[s + 2];
+                    }
+
+                    continue;
                 }
 
-                continue;
+                HorizontalRow(srcRow, dstRow, horizontal, cropWidth);
             }
 
-            for (var x = 0; x < cropWidth; x++)
+            if (vertical.IsIdentity)
             {
-                var start = horizontal.Start[x];
-                var count = horizontal.Count[x];
-                var k = horizontal.Weights.AsSpan(x * horizontal.KernelSize, count);
-                int ss0 = 1 << (PrecisionBits - 1), ss1 = ss0, ss2 = ss0;
-                var p = srcRow.Slice(start * 4, count * 4);
+                temp.AsSpan(0, stride * cropHeight).CopyTo(destination);
+                return;
+            }
+
+            // The vertical pass is a weighted sum of whole rows: widen the 8-bit intermediate to ints once so the
+            // sums run in SIMD lanes (integer arithmetic, so the result is bit-identical to the scalar loop).
+            for (var i = 0; i < tempLength; i++)
+            {
+                wide[i] = temp[i];
+            }
+
+            var acc = sums.AsSpan(0, stride);
+            var lanes = Vector<int>.Count;
+            for (var y = 0; y < cropHeight; y++)
+            {
+                var start = vertical.Start[y] - firstRow;
+                var count = vertical.Count[y];
+                var k = vertical.Weights.AsSpan(y * vertical.KernelSize, count);
+                acc.Fill(1 << (PrecisionBits - 1));
                 for (var i = 0; i < count; i++)
                 {
                     var w = k[i];
-                    ss0 += p[i * 4] * w;
-                    ss1 += p[i * 4 + 1] * w;
-                    ss2 += p[i * 4 + 2] * w;
+                    var weight = new Vector<int>(w);
+                    var src = wide.AsSpan((start + i) * stride, stride);
+                    var x = 0;
+                    for (; x <= stride - lanes; x += lanes)
+                    {
+                        var sum = new Vector<int>(acc.Slice(x, lanes));
+                        (sum + new Vector<int>(src.Slice(x, lanes)) * weight).CopyTo(acc.Slice(x, lanes));
+                    }
+
+                    for (; x < stride; x++)
+                    {
+                        acc[x] += src[x] * w;
+                    }
                 }
 
-                dstRow[x * 3] = Clip8(ss0);
-                dstRow[x * 3 + 1] = Clip8(ss1);
-                dstRow[x * 3 + 2] = Clip8(ss2);
+                var dst = destination.Slice(y * stride, stride);
+                for (var x = 0; x < stride; x++)
+                {
+                    dst[x] = Clip8(acc[x]);
+                }
             }
         }
-
-        var output = new byte[cropWidth * cropHeight * 3];
-        var stride = cropWidth * 3;
-        if (vertical.IsIdentity)
+        finally
         {
-            temp.AsSpan(0, output.Length).CopyTo(output);
-            return output;
+            ArrayPool<byte>.Shared.Return(temp);
+            if (!vertical.IsIdentity)
+            {
+                ArrayPool<int>.Shared.Return(wide);
+                ArrayPool<int>.Shared.Return(sums);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The source pixels [start, end) along one axis that a resize from <paramref name="inSize"/> to
+    /// <paramref name="outSize"/> reads to produce outputs [<paramref name="first"/>, first + <paramref name="length"/>).
+    /// </summary>
+    public static (int Start, int End) SourceRange(int inSize, int outSize, int first, int length)
+    {
+        var coefficients = Coefficients.Compute(inSize, outSize, first, length);
+        var start = int.MaxValue;
+        var end = 0;
+        for (var i = 0; i < length; i++)
+        {
+            start = Math.Min(start, coefficients.Start[i]);
+            end = Math.Max(end, coefficients.Start[i] + coefficients.Count[i]);
         }
 
-        // The vertical pass is a weighted sum of whole rows: widen the 8-bit intermediate to ints once so the
-        // sums run in SIMD lanes (integer arithmetic, so the result is bit-identical to the scalar loop).
-        var wide = new int[temp.Length];
-        for (var i = 0; i < temp.Length; i++)
-        {
-            wide[i] = temp[i];
-        }
+        return (start, end);
+    }
 
-        var sums = new int[stride];
-        var lanes = Vector<int>.Count;
-        for (var y = 0; y < cropHeight; y++)
+    private static void HorizontalRow(ReadOnlySpan<byte> srcRow, Span<byte> dstRow, Coefficients horizontal, int cropWidth)
+    {
+        var weights = horizontal.Weights;
+        var kernelSize = horizontal.KernelSize;
+        for (var x = 0; x < cropWidth; x++)
         {
-            var start = vertical.Start[y] - firstRow;
-            var count = vertical.Count[y];
-            var k = vertical.Weights.AsSpan(y * vertical.KernelSize, count);
-            Array.Fill(sums, 1 << (PrecisionBits - 1));
-            for (var i = 0; i < count; i++)
+            var count = horizontal.Count[x];
+            var k = weights.AsSpan(x * kernelSize, count);
+            int ss0 = 1 << (PrecisionBits - 1), ss1 = ss0, ss2 = ss0;
+            var p = srcRow.Slice(horizontal.Start[x] * 4, count * 4);
+            for (var i = 0; i < k.Length; i++)
             {
                 var w = k[i];
-                var weight = new Vector<int>(w);
-                var src = wide.AsSpan((start + i) * stride, stride);
-                var x = 0;
-                for (; x <= stride - lanes; x += lanes)
-                {
-                    var acc = new Vector<int>(sums.AsSpan(x, lanes));
-                    (acc + new Vector<int>(src.Slice(x, lanes)) * weight).CopyTo(sums.AsSpan(x, lanes));
-                }
-
-                for (; x < stride; x++)
-                {
-                    sums[x] += src[x] * w;
-                }
+                var px = p.Slice(i * 4, 3);
+                ss0 += px[0] * w;
+                ss1 += px[1] * w;
+                ss2 += px[2] * w;
             }
 
-            var dst = output.AsSpan(y * stride, stride);
-            for (var x = 0; x < stride; x++)
-            {
-                dst[x] = Clip8(sums[x]);
-            }
+            var o = dstRow.Slice(x * 3, 3);
+            o[0] = Clip8(ss0);
+            o[1] = Clip8(ss1);
+            o[2] = Clip8(ss2);
         }
-
-        return output;
     }
 
     private static byte Clip8(int value)
