@@ -13,47 +13,39 @@ namespace DbFirst.Tests.Runner;
 public sealed class AskCommandTests : IAsyncLifetime
 {
     private const string Key = "sk-ant-ask-test-91bc-SECRET";
-    private readonly string _folder = Directory.CreateTempSubdirectory("dbfirst-ask-").FullName;
-    private TestDatabase _database = null!;
-    private FakeMessagesApi _fake = null!;
+    private ClaudeTestBed _bed = null!;
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync();
-        _fake = await FakeMessagesApi.StartAsync(Key);
+        _bed = await ClaudeTestBed.StartAsync(Key);
         for (var i = 0; i < 4; i++)
         {
-            var path = Path.Combine(_folder, $"img{i}.jpg");
+            var path = Path.Combine(_bed.Folder, $"img{i}.jpg");
             await File.WriteAllBytesAsync(path, TestImages.SplitRedBlue(600 + i, 400));
-            await _database.ExecuteAsync($"INSERT INTO gallery.image_gallery (path) VALUES ('{path}')");
+            await _bed.Database.ExecuteAsync($"INSERT INTO gallery.image_gallery (path) VALUES ('{path}')");
         }
 
-        await _database.ExecuteAsync("UPDATE gallery.image_gallery SET description = 'a red and blue card', description_model = 'm' WHERE id = 2");
+        await _bed.Database.ExecuteAsync("UPDATE gallery.image_gallery SET description = 'a red and blue card', description_model = 'm' WHERE id = 2");
     }
 
-    public async Task DisposeAsync()
-    {
-        await _fake.DisposeAsync();
-        await _database.DisposeAsync();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
     [Fact]
     public async Task Ask_SendsTheQuestionWithTopKImages_AndPrintsAnswerAndImages()
     {
-        using var environment = new ClaudeEnvironment(Key, _fake.BaseUrl);
-        _fake.Behavior = (_, _) => FakeReply.Ok("Image 1 is red on the left.");
+        using var environment = new ClaudeEnvironment(Key, _bed.Fake.BaseUrl);
+        _bed.Fake.Behavior = (_, _) => FakeReply.Ok("Image 1 is red on the left.");
 
         var run = await InvokeAsync("ask", "Which image shows red on the left?", "-k", "3");
 
         Assert.Equal(0, run.ExitCode);
-        var request = Assert.Single(_fake.Requests);
+        var request = Assert.Single(_bed.Fake.Requests);
         Assert.Equal(3, request.Images.Count);
         Assert.All(request.Images, i => Assert.Equal(("image/jpeg", "Jpeg"), (i.MediaType, i.DetectedFormat)));
         Assert.Contains(request.Texts, t => t.EndsWith("Question: Which image shows red on the left?", StringComparison.Ordinal));
         Assert.DoesNotContain(request.Texts, t => t.Contains("Describe this", StringComparison.Ordinal));
         Assert.Contains(request.Texts, t => t.Contains("gallery id 2", StringComparison.Ordinal) && t.Contains("a red and blue card", StringComparison.Ordinal));
-        Assert.Empty(_fake.Problems);
+        Assert.Empty(_bed.Fake.Problems);
         Assert.StartsWith("Image 1 is red on the left.", run.Out);
         Assert.Contains("1. id 1", run.Out);
         Assert.Contains("3. id 3", run.Out);
@@ -63,13 +55,13 @@ public sealed class AskCommandTests : IAsyncLifetime
     [Fact]
     public async Task Ask_SameQuestionImagesAndModel_IsAnsweredFromTheCache()
     {
-        using var environment = new ClaudeEnvironment(Key, _fake.BaseUrl);
+        using var environment = new ClaudeEnvironment(Key, _bed.Fake.BaseUrl);
 
         var first = await InvokeAsync("ask", "red?", "--json");
         var second = await InvokeAsync("ask", "red?", "--json");
         var otherK = await InvokeAsync("ask", "red?", "-k", "2", "--json");
 
-        Assert.Equal(2, _fake.Requests.Count);
+        Assert.Equal(2, _bed.Fake.Requests.Count);
         using var a = JsonDocument.Parse(first.Out);
         using var b = JsonDocument.Parse(second.Out);
         Assert.Equal(a.RootElement.GetProperty("answer").GetString(), b.RootElement.GetProperty("answer").GetString());
@@ -83,21 +75,21 @@ public sealed class AskCommandTests : IAsyncLifetime
         Assert.Equal(0.1, images[0].GetProperty("distance").GetDouble(), 6);
         Assert.True(b.RootElement.GetProperty("usage").GetProperty("input_tokens").GetInt64() > 0);
         Assert.Equal(2, JsonDocument.Parse(otherK.Out).RootElement.GetProperty("images").GetArrayLength());
-        Assert.Equal(1, await _database.ScalarAsync<int>("SELECT hits FROM gallery.ask_cache WHERE image_ids = '{1,2,3}'"));
-        Assert.DoesNotContain(Key, await _database.ScalarAsync<string>("SELECT string_agg(t::text, ' ') FROM gallery.ask_cache t"));
+        Assert.Equal(1, await _bed.Database.ScalarAsync<int>("SELECT hits FROM gallery.ask_cache WHERE image_ids = '{1,2,3}'"));
+        Assert.DoesNotContain(Key, await _bed.Database.ScalarAsync<string>("SELECT string_agg(t::text, ' ') FROM gallery.ask_cache t"));
     }
 
     [Fact]
     public async Task Ask_ClaudeDown_OneClearLineAndNothingCached()
     {
-        using var environment = new ClaudeEnvironment(Key, _fake.BaseUrl);
-        _fake.Behavior = (_, _) => FakeReply.Error(500);
+        using var environment = new ClaudeEnvironment(Key, _bed.Fake.BaseUrl);
+        _bed.Fake.Behavior = (_, _) => FakeReply.Error(500);
 
         var run = await InvokeAsync("ask", "red?");
 
         Assert.Equal(1, run.ExitCode);
         Assert.StartsWith("dbfirst: ask failed: Claude answered 500", run.Error);
-        Assert.Equal(0L, await _database.ScalarAsync<long>("SELECT count(*) FROM gallery.ask_cache"));
+        Assert.Equal(0L, await _bed.Database.ScalarAsync<long>("SELECT count(*) FROM gallery.ask_cache"));
     }
 
     private async Task<CliRun> InvokeAsync(params string[] args)
@@ -108,7 +100,7 @@ public sealed class AskCommandTests : IAsyncLifetime
         var options = new GlobalOptions();
         var root = new RootCommand("test") { options.Connection, options.Model };
         root.Subcommands.Add(AskCommand.Create(options, console, (_, _, dataSource) => new FirstImagesRetriever(dataSource)));
-        var exitCode = await root.Parse([.. args, "--connection", _database.ConnectionString])
+        var exitCode = await root.Parse([.. args, "--connection", _bed.Database.ConnectionString])
             .InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }
