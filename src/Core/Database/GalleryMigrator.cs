@@ -34,17 +34,7 @@ public sealed class GalleryMigrator
     {
         await using var lockConnection = await AcquireLockAsync(cancellationToken);
         var before = await AppliedVersionsAsync(cancellationToken);
-        RunWithRunner(null, runner =>
-        {
-            if (targetVersion is { } target)
-            {
-                runner.MigrateUp(target);
-            }
-            else
-            {
-                runner.MigrateUp();
-            }
-        });
+        RunWithRunner(null, runner => MigrateUp(runner, targetVersion));
         var after = await AppliedVersionsAsync(cancellationToken);
         return after.Except(before).Order().ToList();
     }
@@ -89,18 +79,20 @@ public sealed class GalleryMigrator
     public Task PreviewAsync(TextWriter output, long? targetVersion = null, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        RunWithRunner(output, runner =>
-        {
-            if (targetVersion is { } target)
-            {
-                runner.MigrateUp(target);
-            }
-            else
-            {
-                runner.MigrateUp();
-            }
-        });
+        RunWithRunner(output, runner => MigrateUp(runner, targetVersion));
         return Task.CompletedTask;
+    }
+
+    private static void MigrateUp(IMigrationRunner runner, long? targetVersion)
+    {
+        if (targetVersion is { } target)
+        {
+            runner.MigrateUp(target);
+        }
+        else
+        {
+            runner.MigrateUp();
+        }
     }
 
     // Polls pg_try_advisory_lock instead of blocking in pg_advisory_lock: a session blocked inside a
@@ -137,7 +129,6 @@ public sealed class GalleryMigrator
         const string sql = $"""
             SELECT version, applied_on
             FROM {GalleryVersionTable.Schema}.{GalleryVersionTable.Table}
-            WHERE to_regclass('{GalleryVersionTable.Schema}.{GalleryVersionTable.Table}') IS NOT NULL
             """;
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
