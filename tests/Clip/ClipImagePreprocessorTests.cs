@@ -10,12 +10,12 @@ public sealed class ClipImagePreprocessorTests
 {
     private readonly ClipImagePreprocessor _preprocessor = new(ClipPreprocessConfig.OpenAiDefault);
 
-    [SharedTheory]
+    [Theory]
     [InlineData("chelsea.png", "chelsea.chw.f32", 0.005)]
     [InlineData("rocket.jpg", "rocket.chw.f32", 0.008)]
     public void Preprocess_ReferencePhoto_MatchesTorchvisionTensor(string image, string tensor, double maxMeanDiff)
     {
-        var folder = Path.Combine(TestPaths.SharedClip, "preprocess");
+        var folder = Path.Combine(TestPaths.ClipFixtures, "preprocess");
         var expected = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(folder, tensor))).ToArray();
 
         var actual = _preprocessor.Preprocess(Path.Combine(folder, image));

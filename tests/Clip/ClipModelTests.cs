@@ -95,7 +95,7 @@ public sealed class ClipModelTests : IDisposable
         Assert.Contains("/nonexistent/dbfirst-model", error.Message);
     }
 
-    [SharedFact]
+    [Fact]
     public void Load_HuggingFaceLayoutWithoutTokenizer_UsesFallbackTokenizer()
     {
         var dir = Directory.CreateTempSubdirectory("dbfirst-hf-");
@@ -105,7 +105,7 @@ public sealed class ClipModelTests : IDisposable
             File.Copy(Path.Combine(TestPaths.TinyClipModel, "visual", "model.onnx"), Path.Combine(dir.FullName, "onnx", "vision_model.onnx"));
             File.Copy(Path.Combine(TestPaths.TinyClipModel, "textual", "model.onnx"), Path.Combine(dir.FullName, "onnx", "text_model.onnx"));
 
-            using var model = ClipModel.Load(dir.FullName, fallbackTokenizerDirectory: TestPaths.SharedClip);
+            using var model = ClipModel.Load(dir.FullName, fallbackTokenizerDirectory: TestPaths.ClipFixtures);
 
             Assert.Equal("huggingface", model.Files.Layout);
             Assert.Equal(dir.Name, model.Name);

@@ -7,12 +7,12 @@ namespace DbFirst.Tests.Clip;
 public sealed class ClipTokenizerTests
 {
     private static readonly Lazy<ClipTokenizer> Tokenizer = new(() => ClipTokenizer.FromFiles(
-        Path.Combine(TestPaths.SharedClip, "vocab.json"), Path.Combine(TestPaths.SharedClip, "merges.txt")));
+        Path.Combine(TestPaths.ClipFixtures, "vocab.json"), Path.Combine(TestPaths.ClipFixtures, "merges.txt")));
 
-    [SharedFact]
+    [Fact]
     public void Encode_ReferenceCases_MatchOpenAiIdsExactly()
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.SharedClip, "tokenizer-cases.json")));
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.ClipFixtures, "tokenizer-cases.json")));
         var failures = new List<string>();
 
         foreach (var testCase in document.RootElement.EnumerateArray())
@@ -33,7 +33,23 @@ public sealed class ClipTokenizerTests
         Assert.True(failures.Count == 0, string.Join('\n', failures));
     }
 
-    [SharedFact]
+    [Fact]
+    public void Encode_TextSpellingSpecialTokens_GivesTheirIdsLikeTheReference()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.ClipFixtures, "special-token-cases.json")));
+
+        foreach (var testCase in document.RootElement.EnumerateArray())
+        {
+            var expected = testCase.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+
+            var actual = Tokenizer.Value.Encode(testCase.GetProperty("text").GetString()!);
+
+            Assert.Equal(expected, actual.Take(expected.Length));
+            Assert.All(actual.Skip(expected.Length), id => Assert.Equal(0, id));
+        }
+    }
+
+    [Fact]
     public void Encode_OverlongText_TruncatesTo77WithEndTokenLast()
     {
         var text = string.Join(' ', Enumerable.Repeat("photo", 200));
@@ -46,7 +62,7 @@ public sealed class ClipTokenizerTests
         Assert.DoesNotContain(0, ids);
     }
 
-    [SharedFact]
+    [Fact]
     public void Encode_EmptyText_IsStartEndThenZeros()
     {
         var ids = Tokenizer.Value.Encode("   ");
@@ -55,14 +71,14 @@ public sealed class ClipTokenizerTests
         Assert.All(ids.Skip(2), id => Assert.Equal(0, id));
     }
 
-    [SharedFact]
+    [Fact]
     public void FromTokenizerJson_SameVocabulary_GivesSameIds()
     {
         var dir = Directory.CreateTempSubdirectory("dbfirst-tok-");
         try
         {
-            var vocab = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.SharedClip, "vocab.json"))).RootElement;
-            var merges = File.ReadLines(Path.Combine(TestPaths.SharedClip, "merges.txt"))
+            var vocab = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.ClipFixtures, "vocab.json"))).RootElement;
+            var merges = File.ReadLines(Path.Combine(TestPaths.ClipFixtures, "merges.txt"))
                 .Where(l => !l.StartsWith("#version", StringComparison.Ordinal) && l.Length > 0).ToList();
             var json = JsonSerializer.Serialize(new { model = new { type = "BPE", vocab, merges } });
             var path = Path.Combine(dir.FullName, "tokenizer.json");

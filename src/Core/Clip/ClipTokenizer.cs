@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
@@ -34,14 +35,7 @@ internal sealed partial class ClipTokenizer
     /// <summary>Loads the tokenizer from a Hugging Face style <c>vocab.json</c> and <c>merges.txt</c>.</summary>
     public static ClipTokenizer FromFiles(string vocabPath, string mergesPath, int contextLength = DefaultContextLength)
     {
-        var options = new BpeOptions(vocabPath, mergesPath)
-        {
-            ByteLevel = true,
-            EndOfWordSuffix = "</w>",
-            Normalizer = ClipTextNormalizer.Instance,
-            PreTokenizer = new RegexPreTokenizer(ClipPattern(), specialTokens: null),
-        };
-        return new ClipTokenizer(BpeTokenizer.Create(options), contextLength);
+        return new ClipTokenizer(BpeTokenizer.Create(WithClipRules(new BpeOptions(vocabPath, mergesPath))), contextLength);
     }
 
     /// <summary>
@@ -60,15 +54,7 @@ internal sealed partial class ClipTokenizer
                 ? $"{m[0].GetString()} {m[1].GetString()}"
                 : m.GetString()!)
             .ToList();
-        var options = new BpeOptions(vocabulary)
-        {
-            Merges = merges,
-            ByteLevel = true,
-            EndOfWordSuffix = "</w>",
-            Normalizer = ClipTextNormalizer.Instance,
-            PreTokenizer = new RegexPreTokenizer(ClipPattern(), specialTokens: null),
-        };
-        return new ClipTokenizer(BpeTokenizer.Create(options), contextLength);
+        return new ClipTokenizer(BpeTokenizer.Create(WithClipRules(new BpeOptions(vocabulary) { Merges = merges })), contextLength);
     }
 
     /// <summary>
@@ -98,8 +84,25 @@ internal sealed partial class ClipTokenizer
         return end < 0 ? ids.Length : end + 1;
     }
 
-    // OpenAI SimpleTokenizer's pattern (compiled with re.IGNORECASE); the special tokens never survive
-    // normalisation into ids here because they are added by Encode, but the alternatives keep splits identical.
+    // SimpleTokenizer seeds its BPE cache with both markers, so text that spells one (after lower-casing)
+    // becomes that single id rather than its characters; the pre-tokenizer must split them out first.
+    private static readonly FrozenDictionary<string, int> SpecialTokens = new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        ["<|startoftext|>"] = StartToken,
+        ["<|endoftext|>"] = EndToken,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private static BpeOptions WithClipRules(BpeOptions options)
+    {
+        options.ByteLevel = true;
+        options.EndOfWordSuffix = "</w>";
+        options.Normalizer = ClipTextNormalizer.Instance;
+        options.PreTokenizer = new RegexPreTokenizer(ClipPattern(), SpecialTokens);
+        options.SpecialTokens = SpecialTokens;
+        return options;
+    }
+
+    // OpenAI SimpleTokenizer's pattern (compiled with re.IGNORECASE).
     [GeneratedRegex(@"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+", RegexOptions.IgnoreCase)]
     private static partial Regex ClipPattern();
 }
