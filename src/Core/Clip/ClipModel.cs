@@ -61,7 +61,7 @@ internal sealed class ClipModel : IDisposable
     /// <summary>
     /// Loads the model in <paramref name="directory"/> (Immich or Hugging Face layout).
     /// <paramref name="fallbackTokenizerDirectory"/> (a folder with vocab.json + merges.txt) is used only when the
-    /// model folder has no tokenizer files; tests pass <c>../shared/clip</c>.
+    /// model folder has no tokenizer files; tests pass <c>tests/fixtures/clip</c>.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">The ONNX files or the tokenizer are missing.</exception>
