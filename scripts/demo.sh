@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: start PostgreSQL, migrate, gather sample photos, ingest, embed,
 # tune the vector index, then run a text search and a similar-image search and write both as HTML pages.
-# Run scripts/setup.sh once first. With the real CLIP model (scripts/fetch-model.sh) it is a real gallery;
-# offline it uses the bundled test model, which only understands colours, and says so.
+# It installs what is missing first (scripts/ensure-setup.sh; about a second when nothing is). With the real CLIP
+# model (scripts/fetch-model.sh) it is a real gallery; offline it uses the bundled test model, which only
+# understands colours, and says so.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 out="${DBFIRST_DEMO_DIR:-$repo/data/demo}"
 dbfirst() { "$repo/scripts/dbfirst" "$@"; }
 step() { printf '\n== %s\n' "$*" >&2; }
+
+step "set-up"
+scripts/ensure-setup.sh
 
 step "database"
 scripts/db.sh start
