@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: start PostgreSQL, migrate, gather sample photos, ingest, embed,
 # tune the vector index, then run a text search and a similar-image search and write both as HTML pages.
-# It installs what is missing first (scripts/ensure-setup.sh; about a second when nothing is). With the real CLIP
+# It installs what is missing first (scripts/ensure-setup.sh; quick when nothing is). With the real CLIP
 # model (scripts/fetch-model.sh) it is a real gallery; offline it uses the bundled test model, which only
 # understands colours, and says so.
 set -euo pipefail
@@ -56,4 +56,5 @@ dbfirst similar "$probe_id" -k 5 --html "$out/similar.html"
 
 step "done"
 echo "HTML pages: $out/search.html and $out/similar.html" >&2
-echo "In psql (scripts/db.sh psql), with 'scripts/dbfirst serve' running: SELECT * FROM gallery.search('$query', 5);" >&2
+echo "Dashboard and gallery page: scripts/dbfirst serve, then http://127.0.0.1:5000/hangfire and http://127.0.0.1:5000/" >&2
+echo "psql as an analyst: PGOPTIONS='-c role=gallery_analyst' scripts/db.sh psql; with serve running: SELECT * FROM gallery.search('$query', 5);" >&2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what DbFirst needs when something is missing, and returns in about a second when nothing is:
+# Installs what DbFirst needs when something is missing, and returns within a couple of seconds when nothing is:
 # what scripts/demo.sh and scripts/test.sh run first, so a fresh clone needs no other command.
 # scripts/setup.sh does the work (PostgreSQL, the pinned pgvector); it checks each step itself, so no second list of
 # what "installed" means lives here to drift from it. The build is left to the caller: `dotnet test` and

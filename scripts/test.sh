@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite, first installing what it needs when something is missing (a second run adds about
-# two seconds). Extra arguments go to `dotnet test`, e.g. scripts/test.sh --filter Clip
+# Runs the whole test suite, first installing what it needs when something is missing (when nothing is, that
+# check adds a few seconds). Extra arguments go to `dotnet test`, e.g. scripts/test.sh --filter Clip
 # The tests use the local cluster of scripts/db.sh, or the server named by DBFIRST_TEST_CONNECTION.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

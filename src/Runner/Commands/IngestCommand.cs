@@ -50,7 +50,7 @@ internal static class IngestCommand
                 await WriteSummaryAsync(console.Error, report, ingestOptions.Prune);
                 if (note is not null)
                 {
-                    await console.Error.WriteLineAsync(note);
+                    await console.Error.WriteLineAsync(TerminalText.Escape(note));
                 }
             }
 
