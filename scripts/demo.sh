@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: start PostgreSQL, migrate, gather sample photos, ingest, embed,
 # tune the vector index, then run a text search and a similar-image search and write both as HTML pages.
-# Run scripts/setup.sh once first. With the real CLIP model (scripts/fetch-model.sh) it is a real gallery;
-# offline it uses the bundled test model, which only understands colours, and says so.
+# It installs what is missing first (scripts/ensure-setup.sh; quick when nothing is). With the real CLIP
+# model (scripts/fetch-model.sh) it is a real gallery; offline it uses the bundled test model, which only
+# understands colours, and says so.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 out="${DBFIRST_DEMO_DIR:-$repo/data/demo}"
 dbfirst() { "$repo/scripts/dbfirst" "$@"; }
 step() { printf '\n== %s\n' "$*" >&2; }
+
+step "set-up"
+scripts/ensure-setup.sh
 
 step "database"
 scripts/db.sh start
@@ -52,4 +56,5 @@ dbfirst similar "$probe_id" -k 5 --html "$out/similar.html"
 
 step "done"
 echo "HTML pages: $out/search.html and $out/similar.html" >&2
-echo "In psql (scripts/db.sh psql), with 'scripts/dbfirst serve' running: SELECT * FROM gallery.search('$query', 5);" >&2
+echo "Dashboard and gallery page: scripts/dbfirst serve, then http://127.0.0.1:5000/hangfire and http://127.0.0.1:5000/" >&2
+echo "psql as an analyst: PGOPTIONS='-c role=gallery_analyst' scripts/db.sh psql; with serve running: SELECT * FROM gallery.search('$query', 5);" >&2

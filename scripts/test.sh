@@ -1,10 +1,26 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against the local PostgreSQL (started if needed).
-# Extra arguments go to `dotnet test`, e.g. scripts/test.sh --filter Clip
+# Runs the whole test suite, first installing what it needs when something is missing (when nothing is, that
+# check adds a few seconds). Extra arguments go to `dotnet test`, e.g. scripts/test.sh --filter Clip
+# The tests use the local cluster of scripts/db.sh, or the server named by DBFIRST_TEST_CONNECTION.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
-scripts/db.sh start >/dev/null
+
+# What the tests need, each step quick when already done; anything more the tests need is installed here too.
+install_test_needs() {
+  # PostgreSQL, plpython3u and the pinned pgvector.
+  scripts/ensure-setup.sh
+  # The local cluster and its credentials, unless the tests are pointed at another server.
+  if [ -z "${DBFIRST_TEST_CONNECTION:-}" ]; then
+    scripts/db.sh start >/dev/null
+  fi
+  # Real photos from Debian's python3-skimage; the tests that use them skip, saying why, without them.
+  if [ ! -f data/samples/photos/chelsea.png ]; then
+    scripts/sample-photos.sh >/dev/null || echo "test.sh: sample photos unavailable; the real-photo tests will skip" >&2
+  fi
+}
+
+install_test_needs
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e

@@ -30,7 +30,7 @@ internal static class ClipModelLoader
         }
         else if (model.IsTestModel)
         {
-            context.Console.Error.WriteLine($"warning: {model.Name} is the tiny test model; its results are NOT semantic.");
+            context.Console.Error.WriteLine($"warning: {TerminalText.Escape(model.Name)} is the tiny test model; its results are NOT semantic.");
         }
 
         return model;

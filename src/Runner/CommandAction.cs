@@ -38,15 +38,15 @@ internal static class CommandAction
         }
         catch (GalleryException exception)
         {
-            await console.Error.WriteLineAsync($"dbfirst: {exception.Message}");
+            await console.Error.WriteLineAsync($"dbfirst: {TerminalText.Escape(exception.Message)}");
             return Failure;
         }
         catch (Exception exception)
         {
-            await console.Error.WriteLineAsync($"dbfirst: {Describe(exception, context)}");
+            await console.Error.WriteLineAsync($"dbfirst: {TerminalText.Escape(Describe(exception, context))}");
             if (Environment.GetEnvironmentVariable("DBFIRST_DEBUG") == "1")
             {
-                await console.Error.WriteLineAsync(exception.ToString());
+                await console.Error.WriteLineAsync(TerminalText.EscapeKeepingLines(exception.ToString()));
             }
 
             return Failure;

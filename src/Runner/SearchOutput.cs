@@ -52,7 +52,7 @@ internal sealed class SearchOutput
             await console.Out.WriteLineAsync($"{"#",3}  {"id",8}  {"distance",8}  path");
             for (var i = 0; i < hits.Count; i++)
             {
-                await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{i + 1,3}  {hits[i].Id,8}  {hits[i].Distance,8:F4}  {hits[i].Path}"));
+                await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{i + 1,3}  {hits[i].Id,8}  {hits[i].Distance,8:F4}  {TerminalText.Escape(hits[i].Path)}"));
             }
 
             if (hits.Count == 0)
@@ -64,7 +64,7 @@ internal sealed class SearchOutput
         if (parse.GetValue(Html) is { } html)
         {
             await new SearchResultsPage().WriteAsync(html.FullName, title, hits, queryImage, cancellationToken);
-            await console.Error.WriteLineAsync($"dbfirst: wrote {html.FullName}");
+            await console.Error.WriteLineAsync($"dbfirst: wrote {TerminalText.Escape(html.FullName)}");
         }
     }
 

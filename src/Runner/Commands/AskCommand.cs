@@ -40,7 +40,7 @@ internal static class AskCommand
 
             foreach (var warning in answer.Warnings)
             {
-                await console.Error.WriteLineAsync($"dbfirst: {warning}");
+                await console.Error.WriteLineAsync($"dbfirst: {TerminalText.Escape(warning)}");
             }
 
             if (parse.GetValue(json))
@@ -56,13 +56,13 @@ internal static class AskCommand
                 return CommandAction.Success;
             }
 
-            await console.Out.WriteLineAsync(answer.Answer);
+            await console.Out.WriteLineAsync(TerminalText.EscapeKeepingLines(answer.Answer));
             await console.Out.WriteLineAsync();
-            await console.Out.WriteLineAsync($"Images given to {answer.Model}:");
+            await console.Out.WriteLineAsync($"Images given to {TerminalText.Escape(answer.Model)}:");
             for (var i = 0; i < answer.Images.Count; i++)
             {
                 var image = answer.Images[i];
-                await console.Out.WriteLineAsync($"  {i + 1}. id {image.Id}  distance {image.Distance:F4}  {image.Path}");
+                await console.Out.WriteLineAsync($"  {i + 1}. id {image.Id}  distance {image.Distance:F4}  {TerminalText.Escape(image.Path)}");
             }
 
             await console.Error.WriteLineAsync(answer.Cached

@@ -36,7 +36,7 @@ internal static class ClipCommand
             var tensor = ClipModelLoader.Preprocess(model, path);
             var output = parse.GetValue(preprocessOut)!;
             await File.WriteAllBytesAsync(output, MemoryMarshal.AsBytes(tensor.AsSpan()).ToArray(), cancellationToken);
-            await console.Error.WriteLineAsync($"dbfirst: wrote {tensor.Length} floats to {output}");
+            await console.Error.WriteLineAsync($"dbfirst: wrote {tensor.Length} floats to {TerminalText.Escape(output)}");
             return CommandAction.Success;
         });
 

@@ -86,7 +86,7 @@ internal static class DescribeCommand
             await console.Error.WriteLineAsync(
                 $"dbfirst: described {summary.Described}, skipped {summary.Skipped}, failed {summary.Failed} with {claudeOptions.Model}: " +
                 $"{summary.Calls} calls, {summary.InputTokens} input + {summary.OutputTokens} output tokens" +
-                (summary.StoppedBy is { } stopped ? $"; stopped early: {stopped}" : ""));
+                (summary.StoppedBy is { } stopped ? $"; stopped early: {TerminalText.Escape(stopped)}" : ""));
             return summary.Failed > 0 || summary.NotFound.Count > 0 ? CommandAction.Failure : CommandAction.Success;
         });
         return command;
@@ -111,7 +111,7 @@ internal static class DescribeCommand
         {
             foreach (var id in submission.BatchIds)
             {
-                await console.Out.WriteLineAsync(id);
+                await console.Out.WriteLineAsync(TerminalText.Escape(id));
             }
         }
 
@@ -145,12 +145,12 @@ internal static class DescribeCommand
         {
             foreach (var id in collection.Collected)
             {
-                await console.Out.WriteLineAsync($"{id}  collected");
+                await console.Out.WriteLineAsync($"{TerminalText.Escape(id)}  collected");
             }
 
             foreach (var (id, status) in collection.Pending)
             {
-                await console.Out.WriteLineAsync($"{id}  {status}: not ended yet, nothing stored");
+                await console.Out.WriteLineAsync($"{TerminalText.Escape(id)}  {TerminalText.Escape(status)}: not ended yet, nothing stored");
             }
         }
 
@@ -162,11 +162,11 @@ internal static class DescribeCommand
 
     private static void WriteOutcome(RunnerConsole console, DescribeOutcome outcome)
     {
-        console.Out.WriteLine($"{outcome.Id,8}  {outcome.Status,-9}  {outcome.Path}");
+        console.Out.WriteLine($"{outcome.Id,8}  {outcome.Status,-9}  {TerminalText.Escape(outcome.Path)}");
         var detail = outcome.Description ?? outcome.Error;
         if (detail is not null)
         {
-            console.Out.WriteLine($"          {detail.ReplaceLineEndings(" ")}");
+            console.Out.WriteLine($"          {TerminalText.Escape(detail.ReplaceLineEndings(" "))}");
         }
     }
 }

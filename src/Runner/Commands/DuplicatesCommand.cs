@@ -29,7 +29,7 @@ internal static class DuplicatesCommand
 
             foreach (var pair in pairs)
             {
-                await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{pair.Distance:F4}  #{pair.IdA} {pair.PathA}  ~  #{pair.IdB} {pair.PathB}"));
+                await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{pair.Distance:F4}  #{pair.IdA} {TerminalText.Escape(pair.PathA)}  ~  #{pair.IdB} {TerminalText.Escape(pair.PathB)}"));
             }
 
             await console.Error.WriteLineAsync($"dbfirst: {pairs.Count} near-duplicate pair(s) within distance {parse.GetValue(maxDistance).ToString(CultureInfo.InvariantCulture)}");

@@ -91,7 +91,7 @@ internal static class EmbedCommand
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .StartAsync(async progress =>
             {
-                var task = progress.AddTask($"embedding with {pipeline.ModelName}", maxValue: Math.Max(total, 1));
+                var task = progress.AddTask($"embedding with {Markup.Escape(TerminalText.Escape(pipeline.ModelName))}", maxValue: Math.Max(total, 1));
                 var report = new Progress<EmbeddingProgress>(p => task.Value = p.Embedded + p.Failed);
                 result = await pipeline.RunAsync(request, report, cancellationToken);
                 task.Value = task.MaxValue;

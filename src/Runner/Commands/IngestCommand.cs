@@ -50,7 +50,7 @@ internal static class IngestCommand
                 await WriteSummaryAsync(console.Error, report, ingestOptions.Prune);
                 if (note is not null)
                 {
-                    await console.Error.WriteLineAsync(note);
+                    await console.Error.WriteLineAsync(TerminalText.Escape(note));
                 }
             }
 
@@ -87,7 +87,7 @@ internal static class IngestCommand
             $"{report.Unsupported} not images, {report.Failed.Count} failed");
         foreach (var failure in report.Failed.Take(ListedInSummary))
         {
-            await error.WriteLineAsync($"  failed: {failure.Path}: {failure.Error}");
+            await error.WriteLineAsync($"  failed: {TerminalText.Escape(failure.Path)}: {TerminalText.Escape(failure.Error)}");
         }
 
         if (report.Failed.Count > ListedInSummary)
@@ -102,7 +102,7 @@ internal static class IngestCommand
                 : $"dbfirst: {report.Missing.Count} files vanished (--prune deletes their rows)");
             foreach (var path in report.Missing.Take(ListedInSummary))
             {
-                await error.WriteLineAsync($"  missing: {path}");
+                await error.WriteLineAsync($"  missing: {TerminalText.Escape(path)}");
             }
         }
 

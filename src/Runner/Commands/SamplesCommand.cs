@@ -16,7 +16,7 @@ internal static class SamplesCommand
             var paths = await ColourSampleWriter.WriteAsync(Path.GetFullPath(parse.GetValue(folder)!), parse.GetValue(perColour), cancellationToken);
             foreach (var path in paths)
             {
-                await console.Out.WriteLineAsync(path);
+                await console.Out.WriteLineAsync(TerminalText.Escape(path));
             }
 
             return CommandAction.Success;

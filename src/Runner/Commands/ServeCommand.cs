@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DbFirst.Runner.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace DbFirst.Runner.Commands;
@@ -27,7 +28,8 @@ internal static class ServeCommand
             await using var app = GalleryHost.BuildServe(context.Configuration, context.ConnectionString, model, parse.GetValue(urls)!);
             await app.StartAsync(cancellationToken);
             var jobs = GalleryHost.RegisterRecurringJobs(app.Services);
-            var embedUrl = await EmbedUrlPublisher.PublishAsync(context.ConnectionString, app.Urls, cancellationToken);
+            // /health answers "starting" until this has run, so "ok" means gallery.search reaches this host.
+            var embedUrl = await app.Services.GetRequiredService<ServeReadiness>().CompleteStartupAsync(context.ConnectionString, app.Urls, cancellationToken);
             await console.Error.WriteLineAsync(
                 $"dbfirst: serving {string.Join(", ", app.Urls)} (dashboard /hangfire, health /health); recurring jobs: {string.Join(", ", jobs)}");
             await console.Error.WriteLineAsync(embedUrl is null

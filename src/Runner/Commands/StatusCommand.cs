@@ -29,9 +29,15 @@ internal static class StatusCommand
 
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
             var status = await new GalleryStatusReader(dataSource).ReadAsync(modelName, settings.MaxAttempts, cancellationToken);
+            PgvectorVersion pgvector;
+            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+            {
+                pgvector = await PgvectorVersion.ReadAsync(connection, cancellationToken);
+            }
+
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { model = new { name = modelName, test_model = isTestModel }, status }, s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { model = new { name = modelName, test_model = isTestModel }, status, pgvector }, s_json));
                 return CommandAction.Success;
             }
 
@@ -42,13 +48,13 @@ internal static class StatusCommand
             await o.WriteLineAsync($"failed     {status.Failed,10:N0}");
             foreach (var failure in status.Failures)
             {
-                await o.WriteLineAsync($"  {failure.Rows,8:N0}  {(failure.Permanent ? "permanent" : "gave up  ")}  {failure.Reason}");
+                await o.WriteLineAsync($"  {failure.Rows,8:N0}  {(failure.Permanent ? "permanent" : "gave up  ")}  {TerminalText.Escape(failure.Reason)}");
             }
 
-            await o.WriteLineAsync($"model      {modelName}{(isTestModel ? " (test model: results are NOT semantic)" : "")}");
+            await o.WriteLineAsync($"model      {TerminalText.Escape(modelName)}{(isTestModel ? " (test model: results are NOT semantic)" : "")}");
             foreach (var count in status.Models.Where(m => m.Model != modelName))
             {
-                await o.WriteLineAsync($"  {count.Rows,8:N0}  embedded by {count.Model}");
+                await o.WriteLineAsync($"  {count.Rows,8:N0}  embedded by {TerminalText.Escape(count.Model)}");
             }
 
             if (status.Indexes.Count == 0)
@@ -59,6 +65,13 @@ internal static class StatusCommand
             foreach (var index in status.Indexes)
             {
                 await o.WriteLineAsync($"index      {index.Name} ({index.Type}, {index.Size}{(index.Valid ? "" : ", INVALID: rebuild it")})");
+            }
+
+            await o.WriteLineAsync($"pgvector   {TerminalText.Escape(pgvector.Installed ?? "not installed")}" +
+                (pgvector.Available is { } available && available != pgvector.Installed ? $" (the server offers {TerminalText.Escape(available)})" : ""));
+            if (pgvector.Warning is { } warning)
+            {
+                await console.Error.WriteLineAsync($"dbfirst: warning: {TerminalText.Escape(warning)}");
             }
 
             return CommandAction.Success;

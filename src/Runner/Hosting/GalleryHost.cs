@@ -104,7 +104,10 @@ internal static class GalleryHost
         services.AddSingleton(DescribePendingLimits.FromConfiguration(key => configuration[key]));
         services.AddTransient<DescribePendingJob>();
         services.AddTransient<CollectDescribeBatchesJob>();
-        services.AddSingleton(new GalleryHealthProbe(connectionString, model));
+        // Only serve has start-up steps (publishing its address); a worker serves no /health.
+        services.AddSingleton(role == "serve" ? ServeReadiness.Starting() : ServeReadiness.Ready());
+        services.AddSingleton(provider => new GalleryHealthProbe(
+            connectionString, model, provider.GetRequiredService<ServeReadiness>(), provider.GetRequiredService<ILogger<GalleryHealthProbe>>()));
 
         services.AddHangfire(hangfire => hangfire.UseGalleryStorage(connectionString));
         services.AddHangfireServer(server =>
