@@ -138,6 +138,7 @@ internal static class DescribeCommand
                 pending = collection.Pending.Select(p => new { batch = p.BatchId, status = p.Status }),
                 described = collection.Described,
                 failed = collection.Failed,
+                dropped = collection.Dropped,
                 usage = new { input_tokens = collection.InputTokens, output_tokens = collection.OutputTokens },
             }, RunnerJson.Options));
         }
@@ -155,7 +156,7 @@ internal static class DescribeCommand
         }
 
         await console.Error.WriteLineAsync(
-            $"dbfirst: collected {collection.Collected.Count} batches ({collection.Described} described, {collection.Failed} failed, " +
+            $"dbfirst: collected {collection.Collected.Count} batches ({collection.Described} described, {collection.Failed} failed, {collection.Dropped} dropped as the image changed, " +
             $"{collection.InputTokens} input + {collection.OutputTokens} output tokens); {collection.Pending.Count} still processing");
         return collection.Failed > 0 ? CommandAction.Failure : CommandAction.Success;
     }
