@@ -11,9 +11,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF image_id IS NULL OR image_id < 1 THEN
-    RAISE EXCEPTION 'gallery.request_description: image_id must be a gallery image id (a positive number), not %',
-      coalesce(image_id::text, 'NULL')
+  -- An id that matches no image is answered with NULL below; a missing one is a caller's mistake worth an error.
+  IF image_id IS NULL THEN
+    RAISE EXCEPTION 'gallery.request_description: image_id must be a gallery image id, not NULL'
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
 
