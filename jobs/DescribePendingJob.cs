@@ -44,7 +44,7 @@ internal sealed class DescribePendingJob
         var summary = await describer.DescribeAsync(
             new DescribeRequest([], All: false, MaxImages: _limits.MaxImages, MaxTokens: _limits.MaxTokens, MaxFailedAttempts: _limits.MaxFailedAttempts),
             cancellationToken: cancellationToken);
-        return $"described {summary.Described}, failed {summary.Failed}; {summary.Calls} calls, " +
+        return $"described {summary.Described}, failed {summary.Failed}, dropped {summary.Dropped} (image changed); {summary.Calls} calls, " +
                $"{summary.InputTokens} input + {summary.OutputTokens} output tokens" +
                (summary.StoppedBy is { } stopped ? $"; stopped early: {stopped}" : "");
     }

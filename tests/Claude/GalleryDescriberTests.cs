@@ -47,7 +47,8 @@ public sealed class GalleryDescriberTests : IAsyncLifetime
         var second = await describer.DescribeAsync(new DescribeRequest([], All: true));
 
         var dropped = Assert.Single(first.Outcomes);
-        Assert.Equal(DescribeOutcome.Failed, dropped.Status);
+        Assert.Equal(DescribeOutcome.Dropped, dropped.Status);
+        Assert.Equal(1, first.Dropped);
         Assert.Equal(GalleryDescriber.ChangedWhileDescribing, dropped.Error);
         Assert.Equal("none", afterFirst);
         Assert.Equal(1, second.Described);

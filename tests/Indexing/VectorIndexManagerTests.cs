@@ -170,7 +170,7 @@ public sealed class VectorIndexManagerTests
 
         var healed = await manager.MaintainAsync();
 
-        Assert.StartsWith("dropped image_gallery_embedding_idx_new", healed);
+        Assert.Equal("dropped image_gallery_embedding_idx_new, left behind by an interrupted rebuild; HNSW index is healthy", healed);
         Assert.Null(await database.ScalarAsync<string>("SELECT to_regclass('gallery.image_gallery_embedding_idx_new')::text"));
     }
 

@@ -165,7 +165,7 @@ internal sealed class GalleryDescriber
 
         if (stored == 0)
         {
-            return new DescribeOutcome(candidate.Id, candidate.Path, DescribeOutcome.Failed, null, ChangedWhileDescribing, reply.InputTokens, reply.OutputTokens, reply.Attempts);
+            return new DescribeOutcome(candidate.Id, candidate.Path, DescribeOutcome.Dropped, null, ChangedWhileDescribing, reply.InputTokens, reply.OutputTokens, reply.Attempts);
         }
 
         return new DescribeOutcome(candidate.Id, candidate.Path, DescribeOutcome.Described, reply.Text, null, reply.InputTokens, reply.OutputTokens, reply.Attempts);

@@ -168,11 +168,17 @@ public sealed class VectorIndexManager
     public async Task<string> MaintainAsync(TextWriter? log = null, CancellationToken cancellationToken = default)
     {
         var healed = await HealAsync(log, cancellationToken);
-        if (healed is not null)
+        if (healed is { Finished: true })
         {
-            return healed;
+            return healed.Value.Message;
         }
 
+        var maintained = await MaintainValidAsync(log, cancellationToken);
+        return healed is { Message: var spare } ? $"{spare}; {maintained}" : maintained;
+    }
+
+    private async Task<string> MaintainValidAsync(TextWriter? log, CancellationToken cancellationToken)
+    {
         var status = await GetStatusAsync(cancellationToken);
         if (status.IndexName != IndexName)
         {
@@ -209,8 +215,9 @@ public sealed class VectorIndexManager
         return $"reindexed HNSW index concurrently in {reindex.BuildSeconds:F1} s: {reason}";
     }
 
-    // Returns what it did, or null when the managed index is present and valid (and no spare is left over).
-    private async Task<string?> HealAsync(TextWriter? log, CancellationToken cancellationToken)
+    // What it did, or null when the managed index is present and valid with no spare left over; Finished when
+    // nothing else should run now (the index was just rebuilt, or cannot be yet).
+    private async Task<(string Message, bool Finished)?> HealAsync(TextWriter? log, CancellationToken cancellationToken)
     {
         IndexRow? managed, spare;
         long rows;
@@ -241,22 +248,22 @@ public sealed class VectorIndexManager
                 await ReleaseLockAsync(connection);
             }
 
-            return $"dropped {NewIndexName}, left behind by an interrupted rebuild";
+            return ($"dropped {NewIndexName}, left behind by an interrupted rebuild", false);
         }
 
         if (rows == 0)
         {
             // Nothing to build from; a missing index is reported by the caller, an invalid one here.
-            return managed is null ? null : $"the index {IndexName} is invalid; it is rebuilt once images are embedded";
+            return managed is null ? null : ($"the index {IndexName} is invalid; it is rebuilt once images are embedded", true);
         }
 
         var options = managed is null
             ? OptionsOf(lastBuild?.Method, lastBuild?.Parameters, rows)
             : OptionsOf(managed.Method, managed.Options, rows);
         var build = await RebuildAsync(options, log, cancellationToken);
-        return managed is null
+        return (managed is null
             ? $"rebuilt the missing index {IndexName} ({build.Method}, {build.Parameters})"
-            : $"rebuilt the invalid index {IndexName} ({build.Method}, {build.Parameters}): a failed concurrent build had left it unusable";
+            : $"rebuilt the invalid index {IndexName} ({build.Method}, {build.Parameters}): a failed concurrent build had left it unusable", true);
     }
 
     // The build that recreates an index as it was: its method and parameters, except that IVFFlat needs enough rows.

@@ -61,6 +61,7 @@ internal static class DescribeCommand
                     described = summary.Described,
                     skipped = summary.Skipped,
                     failed = summary.Failed,
+                    dropped = summary.Dropped,
                     not_found = summary.NotFound,
                     calls = summary.Calls,
                     usage = new { input_tokens = summary.InputTokens, output_tokens = summary.OutputTokens },
@@ -84,7 +85,7 @@ internal static class DescribeCommand
             }
 
             await console.Error.WriteLineAsync(
-                $"dbfirst: described {summary.Described}, skipped {summary.Skipped}, failed {summary.Failed} with {claudeOptions.Model}: " +
+                $"dbfirst: described {summary.Described}, skipped {summary.Skipped}, failed {summary.Failed}, dropped {summary.Dropped} (image changed) with {claudeOptions.Model}: " +
                 $"{summary.Calls} calls, {summary.InputTokens} input + {summary.OutputTokens} output tokens" +
                 (summary.StoppedBy is { } stopped ? $"; stopped early: {stopped}" : ""));
             return summary.Failed > 0 || summary.NotFound.Count > 0 ? CommandAction.Failure : CommandAction.Success;
