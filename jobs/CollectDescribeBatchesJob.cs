@@ -35,7 +35,7 @@ internal sealed class CollectDescribeBatchesJob
     {
         using var batches = new GalleryBatchDescriber(_dataSource, _options);
         var collection = await batches.CollectAsync(cancellationToken);
-        return $"collected {collection.Collected.Count} batches: described {collection.Described}, failed {collection.Failed}; " +
+        return $"collected {collection.Collected.Count} batches: described {collection.Described}, failed {collection.Failed}, dropped {collection.Dropped} (image changed); " +
                $"{collection.InputTokens} input + {collection.OutputTokens} output tokens; {collection.Pending.Count} still processing";
     }
 }

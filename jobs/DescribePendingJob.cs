@@ -5,9 +5,10 @@ using Npgsql;
 namespace DbFirst.Jobs;
 
 /// <summary>
-/// Recurring job <c>describe-pending</c>: describes images that need a description (those marked by
-/// <c>gallery.request_description</c> first), at most a capped number of images and tokens per run. Off by default
-/// because every image costs money. Safe to run twice: a described image is not selected again.
+/// Recurring job <c>describe-pending</c>: describes the images marked by <c>gallery.request_description</c> (oldest
+/// request first), at most a capped number of images and tokens per run; it never takes on the unrequested backlog,
+/// which <c>dbfirst describe --all</c> (or <c>--batch</c>) is for. Off by default because every image costs money.
+/// Safe to run twice: describing an image clears its request, so it is not selected again.
 /// </summary>
 /// <remarks>
 /// <c>Attempts = 0</c>: <see cref="ClaudeClient"/> already retries each image (up to <c>Claude:MaxAttempts</c> calls,
@@ -41,9 +42,9 @@ internal sealed class DescribePendingJob
         using var claude = new ClaudeClient(_options);
         var describer = new GalleryDescriber(_dataSource, claude);
         var summary = await describer.DescribeAsync(
-            new DescribeRequest([], All: true, MaxImages: _limits.MaxImages, MaxTokens: _limits.MaxTokens, MaxFailedAttempts: _limits.MaxFailedAttempts),
+            new DescribeRequest([], All: false, MaxImages: _limits.MaxImages, MaxTokens: _limits.MaxTokens, MaxFailedAttempts: _limits.MaxFailedAttempts),
             cancellationToken: cancellationToken);
-        return $"described {summary.Described}, failed {summary.Failed}; {summary.Calls} calls, " +
+        return $"described {summary.Described}, failed {summary.Failed}, dropped {summary.Dropped} (image changed); {summary.Calls} calls, " +
                $"{summary.InputTokens} input + {summary.OutputTokens} output tokens" +
                (summary.StoppedBy is { } stopped ? $"; stopped early: {stopped}" : "");
     }

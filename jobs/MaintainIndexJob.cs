@@ -4,10 +4,13 @@ using Hangfire;
 namespace DbFirst.Jobs;
 
 /// <summary>
-/// Recurring job <c>maintain-index</c>: keeps the vector index fit for its data. It rebuilds an IVFFlat
+/// Recurring job <c>maintain-index</c>: keeps the vector index DbFirst manages fit for its data. It rebuilds
+/// that index when it is missing or invalid (left by a failed concurrent build) with its recorded method and
+/// parameters, drops a spare left by an interrupted rebuild, rebuilds an IVFFlat
 /// index (concurrently, then swapped in) once the row count drifted more than 20% since its build, and
 /// reindexes an HNSW index concurrently once more than 20% of its rows were updated or deleted since its
-/// build, or it grew past 1.5 times its built size. Searches keep working throughout.
+/// build, or it grew past 1.5 times its built size. Searches keep working throughout; other vector indexes on the
+/// table (a DBA's) are never touched.
 /// </summary>
 internal sealed class MaintainIndexJob
 {

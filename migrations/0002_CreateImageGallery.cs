@@ -3,6 +3,7 @@ using FluentMigrator;
 namespace DbFirst.Migrations;
 
 /// <summary>Creates <c>gallery.image_gallery</c>, one row per image file, and the index that finds pending work.</summary>
+[DownLoses("rows of gallery.image_gallery (images with their embeddings and descriptions)", "SELECT count(*) FROM gallery.image_gallery")]
 [Migration(2, "Create table gallery.image_gallery")]
 public sealed class CreateImageGallery : Migration
 {

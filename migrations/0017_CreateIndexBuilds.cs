@@ -3,6 +3,7 @@ using FluentMigrator;
 namespace DbFirst.Migrations;
 
 /// <summary>Creates <c>gallery.index_builds</c>, the history of vector index builds that index status and maintenance read.</summary>
+[DownLoses("rows of gallery.index_builds (the index build history)", "SELECT count(*) FROM gallery.index_builds")]
 [Migration(17, "Create table gallery.index_builds")]
 public sealed class CreateIndexBuilds : Migration
 {

@@ -7,6 +7,7 @@ namespace DbFirst.Migrations;
 /// Roles are cluster-wide while grants are per database, so Up tolerates existing roles and Down revokes
 /// in this database, then drops the roles only when no other database still uses them.
 /// </remarks>
+[DownDropsRoles("gallery_analyst", "gallery_operator")]
 [Migration(18, "Create roles gallery_analyst and gallery_operator with their grants")]
 public sealed class CreateGalleryRoles : Migration
 {

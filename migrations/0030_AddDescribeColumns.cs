@@ -6,6 +6,7 @@ namespace DbFirst.Migrations;
 /// Adds the describe bookkeeping columns (token counts, attempts, last error, request time) to
 /// <c>gallery.image_gallery</c> and the function <c>gallery.request_description(image_id)</c>.
 /// </summary>
+[DownLoses("images with describe token counts, requests or errors recorded", "SELECT count(*) FROM gallery.image_gallery WHERE describe_input_tokens IS NOT NULL OR describe_requested_at IS NOT NULL OR describe_error IS NOT NULL")]
 [Migration(30, "Add describe token, error and request columns and gallery.request_description")]
 public sealed class AddDescribeColumns : Migration
 {

@@ -3,6 +3,7 @@ using FluentMigrator;
 namespace DbFirst.Migrations;
 
 /// <summary>Creates <c>gallery.describe_batches</c> and <c>gallery.describe_batch_items</c>: describe work submitted as Message Batches.</summary>
+[DownLoses("paid describe batches not yet collected", "SELECT count(*) FROM gallery.describe_batches WHERE status <> 'collected'")]
 [Migration(32, "Create tables gallery.describe_batches and gallery.describe_batch_items")]
 public sealed class CreateDescribeBatches : Migration
 {

@@ -87,6 +87,34 @@ public sealed class GalleryBatchDescriberTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Collect_AfterTheImageChanged_DropsItsResult_AndTheImageIsDescribedAgainNextTime()
+    {
+        var changed = await _bed.AddImageAsync("changed.jpg");
+        var kept = await _bed.AddImageAsync("kept.jpg");
+        await _bed.Database.ExecuteAsync("UPDATE gallery.image_gallery SET content_sha256 = sha256(path::bytea)");
+        await using var dataSource = _bed.Database.CreateDataSource();
+        using var describer = new GalleryBatchDescriber(dataSource, Options());
+        await describer.SubmitAsync(new DescribeRequest([], All: true));
+
+        // What ingest does when the file's bytes change: a new hash, and the description state cleared.
+        await _bed.Database.ExecuteAsync($"UPDATE gallery.image_gallery SET content_sha256 = sha256('new bytes') WHERE id = {changed}");
+        var collection = await describer.CollectAsync();
+        var afterCollect = await _bed.Database.ScalarAsync<string>($"SELECT coalesce(description, 'none') FROM gallery.image_gallery WHERE id = {changed}");
+        var resubmitted = await describer.SubmitAsync(new DescribeRequest([], All: true));
+        var again = await describer.CollectAsync();
+
+        Assert.Equal((1, 0, 1), (collection.Described, collection.Failed, collection.Dropped));
+        Assert.Equal("none", afterCollect);
+        Assert.StartsWith("A test description", await _bed.Database.ScalarAsync<string>($"SELECT description FROM gallery.image_gallery WHERE id = {kept}"));
+        Assert.Equal(1, resubmitted.Submitted);
+        Assert.Equal("image-" + changed, _bed.Fake.BatchRequests[^1].CustomId);
+        Assert.Equal((1, 0), (again.Described, again.Dropped));
+        Assert.StartsWith("A test description", await _bed.Database.ScalarAsync<string>($"SELECT description FROM gallery.image_gallery WHERE id = {changed}"));
+        Assert.True(await _bed.Database.ScalarAsync<bool>(
+            $"SELECT bool_and(content_sha256 IS NOT NULL) FROM gallery.describe_batch_items WHERE image_id = {changed}"));
+    }
+
+    [Fact]
     public async Task Submit_ImagesPendingInABatch_AreNotSubmittedAgain()
     {
         await _bed.AddImageAsync("a.jpg");

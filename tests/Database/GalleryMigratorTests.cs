@@ -42,6 +42,39 @@ public sealed class GalleryMigratorTests
     }
 
     [Fact]
+    public async Task IndexMigration_RerunAfterAFailedConcurrentBuild_RebuildsTheInvalidIndex()
+    {
+        await using var database = await TestDatabase.CreateAsync(migrate: false);
+        var migrator = new GalleryMigrator(database.ConnectionString);
+        await migrator.MigrateUpAsync(2);
+        await database.ExecuteAsync("INSERT INTO gallery.image_gallery (path, embedding) SELECT '/x/' || i, array_fill(i::real, ARRAY[512])::vector FROM generate_series(1, 20) AS i");
+        await InvalidIndex.CreateAsync(database,
+            "CREATE INDEX CONCURRENTLY image_gallery_embedding_idx ON gallery.image_gallery USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)");
+        var validBefore = await database.ScalarAsync<bool>("SELECT indisvalid FROM pg_index WHERE indexrelid = 'gallery.image_gallery_embedding_idx'::regclass");
+
+        var applied = await migrator.MigrateUpAsync(3);
+
+        Assert.False(validBefore);
+        Assert.Equal([3L], applied);
+        Assert.True(await database.ScalarAsync<bool>("SELECT indisvalid FROM pg_index WHERE indexrelid = 'gallery.image_gallery_embedding_idx'::regclass"));
+    }
+
+    [Fact]
+    public async Task PreviewUp_WithAnInvalidIndexLeftBehind_DropsNothing()
+    {
+        await using var database = await TestDatabase.CreateAsync(migrate: false);
+        var migrator = new GalleryMigrator(database.ConnectionString);
+        await migrator.MigrateUpAsync(2);
+        await database.ExecuteAsync("INSERT INTO gallery.image_gallery (path) VALUES ('/x/a.jpg')");
+        await InvalidIndex.CreateAsync(database,
+            "CREATE INDEX CONCURRENTLY image_gallery_embedding_idx ON gallery.image_gallery USING hnsw (embedding vector_cosine_ops)");
+
+        await migrator.PreviewAsync(new StringWriter(), 3);
+
+        Assert.False(await database.ScalarAsync<bool>("SELECT indisvalid FROM pg_index WHERE indexrelid = 'gallery.image_gallery_embedding_idx'::regclass"));
+    }
+
+    [Fact]
     public async Task Preview_PrintsSql_AndRunsNothing()
     {
         await using var database = await TestDatabase.CreateAsync(migrate: false);

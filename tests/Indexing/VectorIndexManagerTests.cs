@@ -120,6 +120,80 @@ public sealed class VectorIndexManagerTests
     }
 
     [Fact]
+    public async Task Maintain_RebuildsAnInvalidIndex_WithItsParameters()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        var manager = new VectorIndexManager(dataSource);
+        await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(300, 512, 5, seed: 7), 5);
+        await database.ExecuteAsync("DROP INDEX gallery.image_gallery_embedding_idx");
+        await InvalidIndex.CreateAsync(database,
+            "CREATE INDEX CONCURRENTLY image_gallery_embedding_idx ON gallery.image_gallery USING hnsw (embedding vector_cosine_ops) WITH (m = 8, ef_construction = 40)");
+        var before = await manager.GetStatusAsync();
+
+        var healed = await manager.MaintainAsync();
+        var after = await manager.GetStatusAsync();
+        var again = await manager.MaintainAsync();
+
+        Assert.False(before.IsValid);
+        Assert.StartsWith("rebuilt the invalid index image_gallery_embedding_idx (hnsw, m = 8, ef_construction = 40)", healed);
+        Assert.True(after.IsValid);
+        Assert.Equal("m = 8, ef_construction = 40", after.Parameters);
+        Assert.Equal("HNSW index is healthy", again);
+    }
+
+    [Fact]
+    public async Task Maintain_RebuildsAMissingIndex_AsItWasLastBuilt()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        var manager = new VectorIndexManager(dataSource);
+        await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(300, 512, 5, seed: 8), 5);
+        await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 12, EfConstruction: 48));
+        await database.ExecuteAsync("DROP INDEX gallery.image_gallery_embedding_idx");
+
+        var healed = await manager.MaintainAsync();
+
+        Assert.StartsWith("rebuilt the missing index image_gallery_embedding_idx (hnsw, m = 12, ef_construction = 48)", healed);
+        Assert.True((await manager.GetStatusAsync()).IsValid);
+    }
+
+    [Fact]
+    public async Task Maintain_DropsAnInvalidSpareLeftByAnInterruptedRebuild()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        var manager = new VectorIndexManager(dataSource);
+        await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(100, 512, 5, seed: 9), 5);
+        await InvalidIndex.CreateAsync(database,
+            "CREATE INDEX CONCURRENTLY image_gallery_embedding_idx_new ON gallery.image_gallery USING hnsw (embedding vector_cosine_ops)");
+
+        var healed = await manager.MaintainAsync();
+
+        Assert.Equal("dropped image_gallery_embedding_idx_new, left behind by an interrupted rebuild; HNSW index is healthy", healed);
+        Assert.Null(await database.ScalarAsync<string>("SELECT to_regclass('gallery.image_gallery_embedding_idx_new')::text"));
+    }
+
+    [Fact]
+    public async Task Rebuild_ReplacesOnlyTheManagedIndex_AndLeavesADbasIndexAlone()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        var manager = new VectorIndexManager(dataSource);
+        await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(200, 512, 5, seed: 10), 5);
+        await database.ExecuteAsync("CREATE INDEX dba_embedding_l2_idx ON gallery.image_gallery USING hnsw (embedding vector_l2_ops) WITH (m = 4)");
+
+        await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 8, EfConstruction: 32));
+        var maintained = await manager.MaintainAsync();
+
+        Assert.NotNull(await database.ScalarAsync<string>("SELECT to_regclass('gallery.dba_embedding_l2_idx')::text"));
+        Assert.Equal("m = 8, ef_construction = 32", (await manager.GetStatusAsync()).Parameters);
+        Assert.Equal(2L, await database.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'image_gallery' AND indexdef ~ 'USING (hnsw|ivfflat)'"));
+        Assert.Equal("HNSW index is healthy", maintained);
+    }
+
+    [Fact]
     public async Task Tune_ReachesTheTarget_OnTheHeldOutQueries_AndSearchesApplyIt()
     {
         await using var database = await TestDatabase.CreateAsync();

@@ -7,10 +7,12 @@ namespace DbFirst.Claude;
 /// <param name="Failed">Images whose request errored, expired, was canceled or answered no usable text.</param>
 /// <param name="InputTokens">Input tokens billed for the stored results.</param>
 /// <param name="OutputTokens">Output tokens billed for the stored results.</param>
+/// <param name="Dropped">Results dropped because their image changed after it was sent; those images stay pending.</param>
 internal sealed record DescribeBatchCollection(
     IReadOnlyList<string> Collected,
     IReadOnlyList<(string BatchId, string Status)> Pending,
     int Described,
     int Failed,
     long InputTokens,
-    long OutputTokens);
+    long OutputTokens,
+    int Dropped = 0);

@@ -13,6 +13,9 @@ internal sealed record DescribeSummary(IReadOnlyList<DescribeOutcome> Outcomes, 
 
     public int Failed => Outcomes.Count(o => o.Status == DescribeOutcome.Failed);
 
+    /// <summary>Answers dropped because the image changed while it was being described; those images stay pending.</summary>
+    public int Dropped => Outcomes.Count(o => o.Status == DescribeOutcome.Dropped);
+
     public long InputTokens => Outcomes.Sum(o => o.InputTokens);
 
     public long OutputTokens => Outcomes.Sum(o => o.OutputTokens);

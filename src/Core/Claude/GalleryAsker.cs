@@ -7,25 +7,27 @@ namespace DbFirst.Claude;
 
 /// <summary>
 /// Answers a question about the gallery: retrieves the nearest images, sends them (with any stored descriptions)
-/// together with the question in one message, and caches the answer by question, model and image ids.
+/// together with the question in one message, and caches the answer under a key that covers everything it was built
+/// from: the model, the question, k, and each image sent with its content hash and stored description. An answer for
+/// which an image could not be attached is shown but not cached.
 /// </summary>
 internal sealed class GalleryAsker
 {
     private const string CachedSql = """
         UPDATE gallery.ask_cache
            SET hits = hits + 1, last_hit_at = now()
-         WHERE question_sha256 = @hash AND model = @model AND image_ids = @ids
+         WHERE cache_key = @key
         RETURNING answer, input_tokens, output_tokens
         """;
 
-    private const string DescriptionsSql = """
-        SELECT id, description FROM gallery.image_gallery WHERE id = ANY(@ids) AND description IS NOT NULL
+    private const string ImageRowsSql = """
+        SELECT id, content_sha256, description FROM gallery.image_gallery WHERE id = ANY(@ids)
         """;
 
     private const string StoreSql = """
-        INSERT INTO gallery.ask_cache (question, question_sha256, model, image_ids, answer, input_tokens, output_tokens)
-        VALUES (@question, @hash, @model, @ids, @answer, @input_tokens, @output_tokens)
-        ON CONFLICT ON CONSTRAINT ask_cache_key DO NOTHING
+        INSERT INTO gallery.ask_cache (question, question_sha256, model, image_ids, k, cache_key, answer, input_tokens, output_tokens)
+        VALUES (@question, @hash, @model, @ids, @k, @key, @answer, @input_tokens, @output_tokens)
+        ON CONFLICT ON CONSTRAINT ask_cache_lookup DO NOTHING
         """;
 
     private readonly NpgsqlDataSource _dataSource;
@@ -60,11 +62,12 @@ internal sealed class GalleryAsker
         var model = _claude.Options.Model;
         var ids = images.Select(i => i.Id).ToArray();
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(question));
+        var rows = await ReadRowsAsync(ids, cancellationToken);
+        // The key assumes every image is sent; an answer for which one could not be is never stored under it.
+        var key = CacheKey(model, question, k, images, rows);
         await using (var cached = _dataSource.CreateCommand(CachedSql))
         {
-            cached.Parameters.AddWithValue("hash", hash);
-            cached.Parameters.AddWithValue("model", model);
-            cached.Parameters.AddWithValue("ids", ids);
+            cached.Parameters.AddWithValue("key", key);
             await using var reader = await cached.ExecuteReaderAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken))
             {
@@ -72,14 +75,13 @@ internal sealed class GalleryAsker
             }
         }
 
-        var descriptions = await DescriptionsAsync(ids, cancellationToken);
         var warnings = new List<string>();
         var content = new List<ContentBlockParam> { ClaudeClient.TextBlock(ClaudePrompts.AskIntroduction) };
         for (var i = 0; i < images.Count; i++)
         {
             var image = images[i];
             var caption = new StringBuilder($"Image {i + 1} (gallery id {image.Id}, file {Path.GetFileName(image.Path)}).");
-            if (descriptions.TryGetValue(image.Id, out var description))
+            if (rows.TryGetValue(image.Id, out var row) && row.Description is { } description)
             {
                 caption.Append(" Stored description: ").Append(description);
             }
@@ -109,12 +111,16 @@ internal sealed class GalleryAsker
             throw new GalleryException($"ask failed: {exception.Message}");
         }
 
-        await using (var store = _dataSource.CreateCommand(StoreSql))
+        // An answer given without one of the images would be served for good once that image is readable again.
+        if (warnings.Count == 0)
         {
+            await using var store = _dataSource.CreateCommand(StoreSql);
             store.Parameters.AddWithValue("question", question);
             store.Parameters.AddWithValue("hash", hash);
             store.Parameters.AddWithValue("model", model);
             store.Parameters.AddWithValue("ids", ids);
+            store.Parameters.AddWithValue("k", k);
+            store.Parameters.AddWithValue("key", key);
             store.Parameters.AddWithValue("answer", reply.Text);
             store.Parameters.AddWithValue("input_tokens", reply.InputTokens);
             store.Parameters.AddWithValue("output_tokens", reply.OutputTokens);
@@ -124,17 +130,54 @@ internal sealed class GalleryAsker
         return new AskAnswer(reply.Text, model, images, reply.InputTokens, reply.OutputTokens, Cached: false, warnings);
     }
 
-    private async Task<Dictionary<long, string>> DescriptionsAsync(long[] ids, CancellationToken cancellationToken)
+    /// <summary>
+    /// SHA-256 over the model, the question, k and, for each image in rank order, its id, content hash and the
+    /// description sent with it. Every part is length-prefixed, so no two different inputs share a key.
+    /// </summary>
+    internal static byte[] CacheKey(string model, string question, int k, IReadOnlyList<RetrievedImage> images, IReadOnlyDictionary<long, ImageRow> rows)
     {
-        var descriptions = new Dictionary<long, string>();
-        await using var command = _dataSource.CreateCommand(DescriptionsSql);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(ReadOnlySpan<byte> part)
+        {
+            Span<byte> length = stackalloc byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, part.Length);
+            hash.AppendData(length);
+            hash.AppendData(part);
+        }
+
+        void AddText(string? text) => Add(text is null ? [0xFF] : Encoding.UTF8.GetBytes("=" + text));
+
+        AddText("dbfirst ask cache key v1");
+        AddText(model);
+        AddText(question);
+        AddText(k.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var image in images)
+        {
+            var row = rows.GetValueOrDefault(image.Id);
+            AddText(image.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Add(row?.ContentSha256 is { } sha ? [0x01, .. sha] : [0x00]);
+            AddText(row?.Description);
+        }
+
+        return hash.GetHashAndReset();
+    }
+
+    private async Task<Dictionary<long, ImageRow>> ReadRowsAsync(long[] ids, CancellationToken cancellationToken)
+    {
+        var rows = new Dictionary<long, ImageRow>();
+        await using var command = _dataSource.CreateCommand(ImageRowsSql);
         command.Parameters.AddWithValue("ids", ids);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            descriptions[reader.GetInt64(0)] = reader.GetString(1);
+            rows[reader.GetInt64(0)] = new ImageRow(
+                reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2));
         }
 
-        return descriptions;
+        return rows;
     }
+
+    /// <summary>What an answer depends on besides the file: the content hash ingest recorded and the stored description.</summary>
+    internal sealed record ImageRow(byte[]? ContentSha256, string? Description);
 }

@@ -23,9 +23,9 @@ internal sealed class GalleryBatchDescriber : IDisposable
         """;
 
     private const string InsertItemsSql = """
-        INSERT INTO gallery.describe_batch_items (batch_id, custom_id, image_id)
-        SELECT @batch_id, custom_id, image_id
-        FROM unnest(@custom_ids, @image_ids) AS item(custom_id, image_id)
+        INSERT INTO gallery.describe_batch_items (batch_id, custom_id, image_id, content_sha256)
+        SELECT @batch_id, custom_id, image_id, content_sha256
+        FROM unnest(@custom_ids, @image_ids, @sent_sha256) AS item(custom_id, image_id, content_sha256)
         """;
 
     private const string PendingSql = """
@@ -33,7 +33,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
         """;
 
     private const string ItemsSql = """
-        SELECT custom_id, image_id FROM gallery.describe_batch_items WHERE batch_id = @batch_id
+        SELECT custom_id, image_id, content_sha256 FROM gallery.describe_batch_items WHERE batch_id = @batch_id
         """;
 
     private const string StatusSql = """
@@ -67,7 +67,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
         var skipped = request.Ids.Count > 0 ? request.Ids.Distinct().Count() - notFound.Count - wanted.Count : candidates.Count - wanted.Count;
 
         var batchIds = new List<string>();
-        var chunk = new List<(Request Request, long ImageId)>();
+        var chunk = new List<(Request Request, long ImageId, byte[]? Sha256)>();
         long chunkChars = 0;
         int submitted = 0, failed = 0;
         foreach (var candidate in wanted)
@@ -94,7 +94,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
                 chunkChars = 0;
             }
 
-            chunk.Add((Claude.BatchRequest(CustomIdPrefix + candidate.Id, [block, ClaudeClient.TextBlock(ClaudePrompts.Describe)]), candidate.Id));
+            chunk.Add((Claude.BatchRequest(CustomIdPrefix + candidate.Id, [block, ClaudeClient.TextBlock(ClaudePrompts.Describe)]), candidate.Id, candidate.ContentSha256));
             chunkChars += chars;
         }
 
@@ -126,7 +126,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
 
         var collected = new List<string>();
         var stillPending = new List<(string, string)>();
-        int described = 0, failedCount = 0;
+        int described = 0, failedCount = 0, dropped = 0;
         long input = 0, output = 0;
         foreach (var (batchId, model) in pendingBatches)
         {
@@ -147,39 +147,40 @@ internal sealed class GalleryBatchDescriber : IDisposable
             var stored = await StoreAsync(batchId, model, batch.EndedAt, results, cancellationToken);
             described += stored.Described;
             failedCount += stored.Failed;
+            dropped += stored.Dropped;
             input += stored.Input;
             output += stored.Output;
             collected.Add(batchId);
         }
 
-        return new DescribeBatchCollection(collected, stillPending, described, failedCount, input, output);
+        return new DescribeBatchCollection(collected, stillPending, described, failedCount, input, output, dropped);
     }
 
     public void Dispose() => _claude?.Dispose();
 
-    private async Task<(int Described, int Failed, long Input, long Output)> StoreAsync(
+    private async Task<(int Described, int Failed, int Dropped, long Input, long Output)> StoreAsync(
         string batchId, string model, DateTimeOffset? endedAt, List<MessageBatchIndividualResponse> results, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var items = new Dictionary<string, long>(StringComparer.Ordinal);
+        var items = new Dictionary<string, (long ImageId, byte[]? Sha256)>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand(ItemsSql, connection, transaction))
         {
             command.Parameters.AddWithValue("batch_id", batchId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                items[reader.GetString(0)] = reader.GetInt64(1);
+                items[reader.GetString(0)] = (reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2));
             }
         }
 
-        int described = 0, failed = 0;
+        int described = 0, failed = 0, dropped = 0;
         long input = 0, output = 0;
         var answered = new HashSet<string>(StringComparer.Ordinal);
         foreach (var result in results)
         {
             // Only ids this batch was sent with are trusted; anything else in the results is ignored.
-            if (!items.TryGetValue(result.CustomID, out var imageId) || !answered.Add(result.CustomID))
+            if (!items.TryGetValue(result.CustomID, out var item) || !answered.Add(result.CustomID))
             {
                 continue;
             }
@@ -188,21 +189,25 @@ internal sealed class GalleryBatchDescriber : IDisposable
             if (reply is null)
             {
                 await using var fail = new NpgsqlCommand(GalleryDescriber.FailureSql, connection, transaction);
-                fail.Parameters.AddWithValue("id", imageId);
+                fail.Parameters.AddWithValue("id", item.ImageId);
                 fail.Parameters.AddWithValue("error", _options.Redact(error ?? "no result"));
                 await fail.ExecuteNonQueryAsync(cancellationToken);
                 failed++;
                 continue;
             }
 
+            // Stored only if the image still has the content it was sent with; otherwise it stays pending.
             await using var success = new NpgsqlCommand(GalleryDescriber.SuccessSql, connection, transaction);
-            success.Parameters.AddWithValue("id", imageId);
-            success.Parameters.AddWithValue("description", reply.Text);
-            success.Parameters.AddWithValue("model", model);
-            success.Parameters.AddWithValue("input_tokens", reply.InputTokens);
-            success.Parameters.AddWithValue("output_tokens", reply.OutputTokens);
-            await success.ExecuteNonQueryAsync(cancellationToken);
-            described++;
+            GalleryDescriber.AddSuccessParameters(success, item.ImageId, item.Sha256, reply, model);
+            if (await success.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                dropped++;
+            }
+            else
+            {
+                described++;
+            }
+
             input += reply.InputTokens;
             output += reply.OutputTokens;
         }
@@ -210,7 +215,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
         foreach (var missing in items.Where(item => !answered.Contains(item.Key)))
         {
             await using var fail = new NpgsqlCommand(GalleryDescriber.FailureSql, connection, transaction);
-            fail.Parameters.AddWithValue("id", missing.Value);
+            fail.Parameters.AddWithValue("id", missing.Value.ImageId);
             fail.Parameters.AddWithValue("error", $"batch {batchId} returned no result for this image");
             await fail.ExecuteNonQueryAsync(cancellationToken);
             failed++;
@@ -225,7 +230,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return (described, failed, input, output);
+        return (described, failed, dropped, input, output);
     }
 
     private static (ClaudeReply? Reply, string? Error) Read(MessageBatchResult result)
@@ -264,7 +269,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
         }
     }
 
-    private async Task<string> SubmitChunkAsync(List<(Request Request, long ImageId)> chunk, CancellationToken cancellationToken)
+    private async Task<string> SubmitChunkAsync(List<(Request Request, long ImageId, byte[]? Sha256)> chunk, CancellationToken cancellationToken)
     {
         var batch = await CallAsync(() => Claude.CreateBatchAsync([.. chunk.Select(c => c.Request)], cancellationToken));
         // The batch exists and is billed from here on: record it even if the caller is cancelling now.
@@ -284,6 +289,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
             items.Parameters.AddWithValue("batch_id", batch.ID);
             items.Parameters.AddWithValue("custom_ids", chunk.Select(c => c.Request.CustomID).ToArray());
             items.Parameters.AddWithValue("image_ids", chunk.Select(c => c.ImageId).ToArray());
+            items.Parameters.Add(new NpgsqlParameter<byte[]?[]>("sent_sha256", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea) { TypedValue = chunk.Select(c => c.Sha256).ToArray() });
             await items.ExecuteNonQueryAsync(CancellationToken.None);
         }
 

@@ -5,13 +5,14 @@ namespace DbFirst.Claude;
 /// <summary>
 /// Describes gallery images with Claude and stores the result in <c>gallery.image_gallery</c>. An image described by
 /// the configured model is never sent again unless forced or requested; a failure records <c>describe_error</c> and
-/// keeps the previous description; nothing but a non-empty text reply ever becomes a description.
+/// keeps the previous description; nothing but a non-empty text reply ever becomes a description, and only while the
+/// image's <c>content_sha256</c> is still the one it had when it was sent.
 /// </summary>
 /// <remarks>Used by <c>dbfirst describe</c>, the describe-pending job and <c>dbfirst bench claude</c>.</remarks>
 internal sealed class GalleryDescriber
 {
     private const string SelectSql = """
-        SELECT id, path,
+        SELECT id, path, content_sha256,
                (@force OR describe_requested_at IS NOT NULL OR description IS NULL
                 OR description_model IS DISTINCT FROM @model) AS needs_description
         FROM gallery.image_gallery
@@ -28,6 +29,8 @@ internal sealed class GalleryDescriber
         LIMIT @limit
         """;
 
+    // Stored only while the row still holds the picture that was sent: a file re-ingested with new content meanwhile
+    // has had its description cleared by ingest and stays pending, instead of getting the old picture's text.
     internal const string SuccessSql = """
         UPDATE gallery.image_gallery
            SET description            = @description,
@@ -38,7 +41,7 @@ internal sealed class GalleryDescriber
                describe_error         = NULL,
                describe_attempts      = 0,
                describe_requested_at  = NULL
-         WHERE id = @id
+         WHERE id = @id AND content_sha256 IS NOT DISTINCT FROM @sent_sha256
         """;
 
     // The description, its model and time stay as they were: a failed run loses nothing.
@@ -153,17 +156,33 @@ internal sealed class GalleryDescriber
             return await FailAsync(candidate, exception.Message, exception.Attempts, cancellationToken);
         }
 
+        int stored;
         await using (var command = _dataSource.CreateCommand(SuccessSql))
         {
-            command.Parameters.AddWithValue("id", candidate.Id);
-            command.Parameters.AddWithValue("description", reply.Text);
-            command.Parameters.AddWithValue("model", _claude.Options.Model);
-            command.Parameters.AddWithValue("input_tokens", reply.InputTokens);
-            command.Parameters.AddWithValue("output_tokens", reply.OutputTokens);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            AddSuccessParameters(command, candidate.Id, candidate.ContentSha256, reply, _claude.Options.Model);
+            stored = await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (stored == 0)
+        {
+            return new DescribeOutcome(candidate.Id, candidate.Path, DescribeOutcome.Dropped, null, ChangedWhileDescribing, reply.InputTokens, reply.OutputTokens, reply.Attempts);
         }
 
         return new DescribeOutcome(candidate.Id, candidate.Path, DescribeOutcome.Described, reply.Text, null, reply.InputTokens, reply.OutputTokens, reply.Attempts);
+    }
+
+    /// <summary>The outcome's error when Claude answered but the image had changed (or gone) by then.</summary>
+    internal const string ChangedWhileDescribing = "the image changed while it was being described; the description was dropped and the image stays pending";
+
+    /// <summary>Fills <see cref="SuccessSql"/>'s parameters; <paramref name="sentSha256"/> is the content hash of the image as sent.</summary>
+    internal static void AddSuccessParameters(NpgsqlCommand command, long id, byte[]? sentSha256, ClaudeReply reply, string model)
+    {
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.Add(new NpgsqlParameter<byte[]?>("sent_sha256", NpgsqlTypes.NpgsqlDbType.Bytea) { TypedValue = sentSha256 });
+        command.Parameters.AddWithValue("description", reply.Text);
+        command.Parameters.AddWithValue("model", model);
+        command.Parameters.AddWithValue("input_tokens", reply.InputTokens);
+        command.Parameters.AddWithValue("output_tokens", reply.OutputTokens);
     }
 
     private async Task<DescribeOutcome> FailAsync(Candidate candidate, string error, int calls, CancellationToken cancellationToken)
@@ -196,11 +215,16 @@ internal sealed class GalleryDescriber
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            candidates.Add(new Candidate(reader.GetInt64(0), reader.GetString(1), reader.GetBoolean(2)));
+            candidates.Add(new Candidate(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2), reader.GetBoolean(3)));
         }
 
         return candidates;
     }
 
-    internal sealed record Candidate(long Id, string Path, bool NeedsDescription);
+    /// <summary>An image a describe run considers.</summary>
+    /// <param name="Id">Its id.</param>
+    /// <param name="Path">Its file.</param>
+    /// <param name="ContentSha256">The image's content hash when it was selected: what is sent, and what a result is stored against.</param>
+    /// <param name="NeedsDescription">False when it already has a description by the current model.</param>
+    internal sealed record Candidate(long Id, string Path, byte[]? ContentSha256, bool NeedsDescription);
 }

@@ -23,6 +23,11 @@ public sealed class GalleryMigrator
 
     private static readonly Assembly s_migrationsAssembly = typeof(CreateVectorExtension).Assembly;
 
+    private static readonly Dictionary<long, Type> s_migrationTypes = s_migrationsAssembly.GetTypes()
+        .Select(type => (type, attribute: type.GetCustomAttribute<FluentMigrator.MigrationAttribute>()))
+        .Where(pair => pair.attribute is not null)
+        .ToDictionary(pair => pair.attribute!.Version, pair => pair.type);
+
     private readonly string _connectionString;
 
     /// <summary>Creates a migrator for the database at <paramref name="connectionString"/>.</summary>
@@ -39,16 +44,38 @@ public sealed class GalleryMigrator
         return after.Except(before).Order().ToList();
     }
 
-    /// <summary>Rolls back every migration above <paramref name="targetVersion"/>; 0 removes everything the migrations made.</summary>
+    /// <summary>
+    /// Rolls back every migration above <paramref name="targetVersion"/>; 0 removes everything the migrations made.
+    /// A step that would destroy data its migration declares (<see cref="DownLosesAttribute"/>, <see cref="DownDropsRolesAttribute"/>)
+    /// is refused unless <paramref name="force"/>; roles with members are kept with their memberships either way.
+    /// </summary>
     /// <returns>The versions rolled back by this call, newest first.</returns>
-    public async Task<IReadOnlyList<long>> MigrateDownAsync(long targetVersion, CancellationToken cancellationToken = default)
+    /// <exception cref="GalleryException">The rollback would destroy data and <paramref name="force"/> is false; nothing was changed.</exception>
+    public async Task<IReadOnlyList<long>> MigrateDownAsync(long targetVersion, bool force = false, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(targetVersion);
         await using var lockConnection = await AcquireLockAsync(cancellationToken);
         var before = await AppliedVersionsAsync(cancellationToken);
-        if (before.Count > 0)
+        var doomed = before.Where(version => version > targetVersion).ToList();
+        var losses = await DownStepGuard.FindLossesAsync(lockConnection.Connection, doomed, s_migrationTypes, cancellationToken);
+        if (losses.Count > 0 && !force)
         {
-            RunWithRunner(null, runner => runner.MigrateDown(targetVersion));
+            throw new GalleryException(
+                $"migrate down --to {targetVersion} would destroy {string.Join("; ", losses)}. Nothing was changed; add --force to roll back anyway");
+        }
+
+        var memberships = await DownStepGuard.RecordMembershipsAsync(lockConnection.Connection, doomed, s_migrationTypes, cancellationToken);
+        try
+        {
+            if (before.Count > 0)
+            {
+                RunWithRunner(null, runner => runner.MigrateDown(targetVersion));
+            }
+        }
+        finally
+        {
+            // Also after a failed step: a role it dropped must not take its members with it.
+            await DownStepGuard.RestoreMembershipsAsync(lockConnection.Connection, memberships, CancellationToken.None);
         }
 
         if (targetVersion == 0)
@@ -58,6 +85,38 @@ public sealed class GalleryMigrator
 
         var after = await AppliedVersionsAsync(cancellationToken);
         return before.Except(after).OrderDescending().ToList();
+    }
+
+    /// <summary>What <c>migrate down --to <paramref name="targetVersion"/></c> would destroy now, newest step first.</summary>
+    public async Task<IReadOnlyList<DownStepLoss>> DownLossesAsync(long targetVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(targetVersion);
+        var applied = await AppliedVersionsAsync(cancellationToken);
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return await DownStepGuard.FindLossesAsync(connection, applied.Where(version => version > targetVersion), s_migrationTypes, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes what <c>migrate down --to <paramref name="targetVersion"/></c> would destroy (as SQL comments) and the SQL
+    /// it would run to <paramref name="output"/>, running none of it.
+    /// </summary>
+    public async Task PreviewDownAsync(TextWriter output, long targetVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var losses = await DownLossesAsync(targetVersion, cancellationToken);
+        await output.WriteLineAsync(losses.Count == 0
+            ? $"-- migrate down --to {targetVersion} destroys no declared data"
+            : $"-- migrate down --to {targetVersion} would destroy (refused without --force):");
+        foreach (var loss in losses)
+        {
+            await output.WriteLineAsync($"--   {loss}");
+        }
+
+        if ((await AppliedVersionsAsync(cancellationToken)).Count > 0)
+        {
+            RunWithRunner(output, runner => runner.MigrateDown(targetVersion));
+        }
     }
 
     /// <summary>Lists every known migration with whether and when it was applied.</summary>

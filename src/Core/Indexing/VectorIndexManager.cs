@@ -8,6 +8,9 @@ namespace DbFirst.Indexing;
 /// Reports on, rebuilds and maintains the vector index on <c>gallery.image_gallery.embedding</c>.
 /// A rebuild builds a new index <c>CONCURRENTLY</c> beside the old one and then swaps them, so searches
 /// keep using the old index until the new one is ready and never block or fail.
+/// DbFirst manages exactly one index, marked by its name (<see cref="IndexName"/>, and <c>…_new</c> while a rebuild
+/// builds its replacement); any other vector index on the table, such as one a DBA added, is reported but never
+/// dropped or rebuilt.
 /// </summary>
 public sealed class VectorIndexManager
 {
@@ -17,7 +20,7 @@ public sealed class VectorIndexManager
     /// <summary>The method name of pgvector's IVFFlat index.</summary>
     public const string Ivfflat = "ivfflat";
 
-    /// <summary>The name the gallery's vector index always ends up with.</summary>
+    /// <summary>The name the gallery's vector index always ends up with: the mark of the one index DbFirst manages.</summary>
     public const string IndexName = "image_gallery_embedding_idx";
 
     /// <summary>An IVFFlat index trains its lists on the rows present: with fewer rows it is worse than a scan.</summary>
@@ -38,6 +41,15 @@ public sealed class VectorIndexManager
         JOIN pg_am am ON am.oid = c.relam
         WHERE i.indrelid = 'gallery.image_gallery'::regclass AND am.amname IN ('hnsw', 'ivfflat')
         ORDER BY c.relname = 'image_gallery_embedding_idx' DESC, i.indisvalid DESC, c.relname
+        """;
+
+    // The managed index and a spare left by an interrupted rebuild; nobody else's index is ever read here.
+    private const string ManagedIndexSql = """
+        SELECT c.relname, am.amname, coalesce(array_to_string(c.reloptions, ', '), ''), i.indisvalid, pg_relation_size(c.oid)
+        FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indexrelid
+        JOIN pg_am am ON am.oid = c.relam
+        WHERE i.indrelid = 'gallery.image_gallery'::regclass AND c.relname = $1
         """;
 
     private const string RowsSql = "SELECT count(*) FROM gallery.image_gallery WHERE embedding IS NOT NULL";
@@ -124,27 +136,12 @@ public sealed class VectorIndexManager
                 cancellationToken);
             var seconds = watch.Elapsed.TotalSeconds;
 
-            // Drop every other vector index on the column, then take over the usual name. Renaming an
-            // index takes only a SHARE UPDATE EXCLUSIVE lock, which searches do not conflict with.
-            await using (var others = new NpgsqlCommand(IndexesSql, connection))
+            // Replace only the index DbFirst manages; another vector index on the column (a DBA's) stays. Renaming
+            // an index takes only a SHARE UPDATE EXCLUSIVE lock, which searches do not conflict with.
+            if (await FindManagedAsync(connection, IndexName, cancellationToken) is not null)
             {
-                var names = new List<string>();
-                await using (var reader = await others.ExecuteReaderAsync(cancellationToken))
-                {
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        if (reader.GetString(0) != NewIndexName)
-                        {
-                            names.Add(reader.GetString(0));
-                        }
-                    }
-                }
-
-                foreach (var name in names)
-                {
-                    log?.WriteLine($"dropping the old index {name} concurrently");
-                    await ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{Quote(name)}", cancellationToken);
-                }
+                log?.WriteLine($"dropping the old index {IndexName} concurrently");
+                await ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{IndexName}", cancellationToken);
             }
 
             await ExecuteAsync(connection, $"ALTER INDEX gallery.{NewIndexName} RENAME TO {IndexName}", cancellationToken);
@@ -159,7 +156,10 @@ public sealed class VectorIndexManager
     }
 
     /// <summary>
-    /// The recurring maintain-index job: rebuilds an IVFFlat index whose row count drifted more than
+    /// The recurring maintain-index job. It first heals: a managed index that is missing, or invalid
+    /// (<c>pg_index.indisvalid = false</c>, left by a failed concurrent build, which searches cannot use), is rebuilt
+    /// with its recorded method and parameters, and an invalid spare left by an interrupted rebuild is dropped. Then it
+    /// rebuilds an IVFFlat index whose row count drifted more than
     /// <see cref="DriftThreshold"/> since it was built (its lists no longer fit the data), and reindexes an
     /// HNSW index concurrently when more than that share of its rows was updated or deleted since its
     /// build, or it grew past 1.5 times its built size (dead graph elements). Safe to run twice.
@@ -167,10 +167,22 @@ public sealed class VectorIndexManager
     /// <returns>What it did, for the job log.</returns>
     public async Task<string> MaintainAsync(TextWriter? log = null, CancellationToken cancellationToken = default)
     {
-        var status = await GetStatusAsync(cancellationToken);
-        if (status.IndexName is null)
+        var healed = await HealAsync(log, cancellationToken);
+        if (healed is { Finished: true })
         {
-            return "no vector index: nothing to maintain";
+            return healed.Value.Message;
+        }
+
+        var maintained = await MaintainValidAsync(log, cancellationToken);
+        return healed is { Message: var spare } ? $"{spare}; {maintained}" : maintained;
+    }
+
+    private async Task<string> MaintainValidAsync(TextWriter? log, CancellationToken cancellationToken)
+    {
+        var status = await GetStatusAsync(cancellationToken);
+        if (status.IndexName != IndexName)
+        {
+            return "no embedded rows: nothing to index yet";
         }
 
         if (status.Method == Ivfflat)
@@ -201,6 +213,94 @@ public sealed class VectorIndexManager
 
         var reindex = await ReindexAsync(status, log, cancellationToken);
         return $"reindexed HNSW index concurrently in {reindex.BuildSeconds:F1} s: {reason}";
+    }
+
+    // What it did, or null when the managed index is present and valid with no spare left over; Finished when
+    // nothing else should run now (the index was just rebuilt, or cannot be yet).
+    private async Task<(string Message, bool Finished)?> HealAsync(TextWriter? log, CancellationToken cancellationToken)
+    {
+        IndexRow? managed, spare;
+        long rows;
+        IndexBuild? lastBuild;
+        await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            managed = await FindManagedAsync(connection, IndexName, cancellationToken);
+            spare = await FindManagedAsync(connection, NewIndexName, cancellationToken);
+            rows = await ScalarAsync<long>(connection, RowsSql, cancellationToken);
+            lastBuild = await LastBuildAsync(connection, cancellationToken);
+        }
+
+        if (managed is { IsValid: true })
+        {
+            if (spare is null)
+            {
+                return null;
+            }
+
+            // Dropped under the rebuild lock: a spare is only ever built while that lock is held.
+            await using var connection = await OpenBuildConnectionAsync(cancellationToken);
+            try
+            {
+                await ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{NewIndexName}", cancellationToken);
+            }
+            finally
+            {
+                await ReleaseLockAsync(connection);
+            }
+
+            return ($"dropped {NewIndexName}, left behind by an interrupted rebuild", false);
+        }
+
+        if (rows == 0)
+        {
+            // Nothing to build from; a missing index is reported by the caller, an invalid one here.
+            return managed is null ? null : ($"the index {IndexName} is invalid; it is rebuilt once images are embedded", true);
+        }
+
+        var options = managed is null
+            ? OptionsOf(lastBuild?.Method, lastBuild?.Parameters, rows)
+            : OptionsOf(managed.Method, managed.Options, rows);
+        var build = await RebuildAsync(options, log, cancellationToken);
+        return (managed is null
+            ? $"rebuilt the missing index {IndexName} ({build.Method}, {build.Parameters})"
+            : $"rebuilt the invalid index {IndexName} ({build.Method}, {build.Parameters}): a failed concurrent build had left it unusable", true);
+    }
+
+    // The build that recreates an index as it was: its method and parameters, except that IVFFlat needs enough rows.
+    private static IndexBuildOptions OptionsOf(string? method, string? parameters, long rows)
+    {
+        var settings = (parameters ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(option => option.Split('=', 2, StringSplitOptions.TrimEntries))
+            .Where(pair => pair.Length == 2 && int.TryParse(pair[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            .ToDictionary(pair => pair[0], pair => int.Parse(pair[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        if (method == Ivfflat && rows >= MinIvfflatRows)
+        {
+            // Lists follow the rows now, as pgvector advises, rather than the rows of the lost build.
+            return new IndexBuildOptions(Ivfflat);
+        }
+
+        return new IndexBuildOptions(Hnsw, M: settings.TryGetValue("m", out var m) ? m : null, EfConstruction: settings.TryGetValue("ef_construction", out var ef) ? ef : null);
+    }
+
+    private static async Task<IndexBuild?> LastBuildAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(LastBuildSql, connection) { Parameters = { new() { Value = IndexName } } };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new IndexBuild(
+                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.GetDouble(5), reader.GetInt64(6),
+                reader.GetFieldValue<DateTimeOffset>(7))
+            : null;
+    }
+
+    private static async Task<IndexRow?> FindManagedAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(ManagedIndexSql, connection) { Parameters = { new() { Value = name } } };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new IndexRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3), reader.GetInt64(4))
+            : null;
     }
 
     private async Task<string?> HnswBloatAsync(VectorIndexStatus status, CancellationToken cancellationToken)

@@ -61,6 +61,7 @@ internal static class DescribeCommand
                     described = summary.Described,
                     skipped = summary.Skipped,
                     failed = summary.Failed,
+                    dropped = summary.Dropped,
                     not_found = summary.NotFound,
                     calls = summary.Calls,
                     usage = new { input_tokens = summary.InputTokens, output_tokens = summary.OutputTokens },
@@ -84,7 +85,7 @@ internal static class DescribeCommand
             }
 
             await console.Error.WriteLineAsync(
-                $"dbfirst: described {summary.Described}, skipped {summary.Skipped}, failed {summary.Failed} with {claudeOptions.Model}: " +
+                $"dbfirst: described {summary.Described}, skipped {summary.Skipped}, failed {summary.Failed}, dropped {summary.Dropped} (image changed) with {claudeOptions.Model}: " +
                 $"{summary.Calls} calls, {summary.InputTokens} input + {summary.OutputTokens} output tokens" +
                 (summary.StoppedBy is { } stopped ? $"; stopped early: {TerminalText.Escape(stopped)}" : ""));
             return summary.Failed > 0 || summary.NotFound.Count > 0 ? CommandAction.Failure : CommandAction.Success;
@@ -138,6 +139,7 @@ internal static class DescribeCommand
                 pending = collection.Pending.Select(p => new { batch = p.BatchId, status = p.Status }),
                 described = collection.Described,
                 failed = collection.Failed,
+                dropped = collection.Dropped,
                 usage = new { input_tokens = collection.InputTokens, output_tokens = collection.OutputTokens },
             }, RunnerJson.Options));
         }
@@ -155,7 +157,7 @@ internal static class DescribeCommand
         }
 
         await console.Error.WriteLineAsync(
-            $"dbfirst: collected {collection.Collected.Count} batches ({collection.Described} described, {collection.Failed} failed, " +
+            $"dbfirst: collected {collection.Collected.Count} batches ({collection.Described} described, {collection.Failed} failed, {collection.Dropped} dropped as the image changed, " +
             $"{collection.InputTokens} input + {collection.OutputTokens} output tokens); {collection.Pending.Count} still processing");
         return collection.Failed > 0 ? CommandAction.Failure : CommandAction.Success;
     }

@@ -22,7 +22,8 @@ internal static class MigrateCommand
         });
 
         var downTo = new Option<long>("--to") { Description = "Roll back to this version; 0 removes everything the migrations made", Required = true };
-        var down = new Command("down", "Roll back migrations") { downTo };
+        var force = new Option<bool>("--force") { Description = "Roll back even steps that destroy data (rows, paid batches, role memberships' grants)" };
+        var down = new Command("down", "Roll back migrations; refuses, saying what would be lost, when a step destroys data") { downTo, force };
         CommandAction.Set(down, options, console, async (context, parse, cancellationToken) =>
         {
             var target = parse.GetValue(downTo);
@@ -31,7 +32,7 @@ internal static class MigrateCommand
                 throw new GalleryException("--to must be 0 or a migration version");
             }
 
-            var rolledBack = await new GalleryMigrator(context.ConnectionString).MigrateDownAsync(target, cancellationToken);
+            var rolledBack = await new GalleryMigrator(context.ConnectionString).MigrateDownAsync(target, parse.GetValue(force), cancellationToken);
             await console.Error.WriteLineAsync(rolledBack.Count == 0
                 ? $"dbfirst: nothing above version {target} to roll back"
                 : $"dbfirst: rolled back {string.Join(", ", rolledBack)}");
@@ -50,11 +51,25 @@ internal static class MigrateCommand
             return CommandAction.Success;
         });
 
-        var previewTo = new Option<long?>("--to") { Description = "Preview up to this version (default: the newest)" };
-        var preview = new Command("preview", "Print the SQL that 'migrate up' would run, without running it") { previewTo };
+        var previewTo = new Option<long?>("--to") { Description = "Preview up (or down) to this version (default up: the newest)" };
+        var previewDown = new Option<bool>("--down") { Description = "Preview 'migrate down --to N': what it would destroy, and its SQL" };
+        var preview = new Command("preview", "Print the SQL that 'migrate up' (or with --down, 'migrate down') would run, without running it") { previewTo, previewDown };
         CommandAction.Set(preview, options, console, async (context, parse, cancellationToken) =>
         {
-            await new GalleryMigrator(context.ConnectionString).PreviewAsync(console.Out, parse.GetValue(previewTo), cancellationToken);
+            var migrator = new GalleryMigrator(context.ConnectionString);
+            if (!parse.GetValue(previewDown))
+            {
+                await migrator.PreviewAsync(console.Out, parse.GetValue(previewTo), cancellationToken);
+            }
+            else if (parse.GetValue(previewTo) is not { } target || target < 0)
+            {
+                throw new GalleryException("preview --down needs --to with 0 or a migration version");
+            }
+            else
+            {
+                await migrator.PreviewDownAsync(console.Out, target, cancellationToken);
+            }
+
             return CommandAction.Success;
         });
 
