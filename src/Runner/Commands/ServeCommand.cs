@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DbFirst.Runner.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace DbFirst.Runner.Commands;
@@ -25,6 +26,8 @@ internal static class ServeCommand
             using var model = ClipModelLoader.Load(context, parse, options);
             await GalleryHost.EnsureMigratedAsync(context.ConnectionString, cancellationToken);
             await using var app = GalleryHost.BuildServe(context.Configuration, context.ConnectionString, model, parse.GetValue(urls)!);
+            // A serve that cannot read the encoder key could not answer gallery.search: say so now.
+            await app.Services.GetRequiredService<EncoderKey>().LoadAsync();
             await app.StartAsync(cancellationToken);
             var jobs = GalleryHost.RegisterRecurringJobs(app.Services);
             var embedUrl = await EmbedUrlPublisher.PublishAsync(context.ConnectionString, app.Urls, cancellationToken);
