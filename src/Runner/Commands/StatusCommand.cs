@@ -29,9 +29,12 @@ internal static class StatusCommand
 
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
             var status = await new GalleryStatusReader(dataSource).ReadAsync(modelName, settings.MaxAttempts, cancellationToken);
+            var pgvector = await PgvectorVersion.ReadAsync(dataSource, cancellationToken);
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { model = new { name = modelName, test_model = isTestModel }, status }, s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(
+                    new { model = new { name = modelName, test_model = isTestModel }, pgvector = new { version = pgvector?.Version, is_fixed = pgvector?.IsFixed ?? false }, status },
+                    s_json));
                 return CommandAction.Success;
             }
 
@@ -59,6 +62,12 @@ internal static class StatusCommand
             foreach (var index in status.Indexes)
             {
                 await o.WriteLineAsync($"index      {index.Name} ({index.Type}, {index.Size}{(index.Valid ? "" : ", INVALID: rebuild it")})");
+            }
+
+            await o.WriteLineAsync($"pgvector   {pgvector?.Version ?? "not installed"}");
+            if (pgvector?.Warning is { } warning)
+            {
+                await console.Error.WriteLineAsync($"dbfirst: warning: {warning}");
             }
 
             return CommandAction.Success;
