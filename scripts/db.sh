@@ -112,8 +112,6 @@ superuser_step() {
       "SELECT datname FROM pg_database WHERE datallowconn AND (datname = 'template1' OR datdba = '${owner}'::regrole) ORDER BY datname = 'template1' DESC, datname"); do
     superuser_psql -d "$db" -f "$repo/sql/superuser/database.sql" >/dev/null
   done
-  # The runtime login used to be a superuser: anything still connected as one keeps that until it reconnects.
-  superuser_psql -d postgres -c "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename WHERE r.rolname = 'dbfirst'" >/dev/null
 }
 
 wait_ready() {
