@@ -180,6 +180,37 @@ public sealed class TextSearchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Search_AgainstAServerThatDripsBytes_GivesUpAtEmbedTimeout()
+    {
+        // Accepts, then sends one byte every 200 ms forever: per-read timeouts alone would never fire.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        using var stop = new CancellationTokenSource();
+        var drip = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync(stop.Token);
+            var stream = client.GetStream();
+            while (!stop.IsCancellationRequested)
+            {
+                await stream.WriteAsync("H"u8.ToArray(), stop.Token);
+                await Task.Delay(200, stop.Token);
+            }
+        });
+        await SetEmbedUrlAsync($"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/embed/text");
+        await _database.ExecuteAsync("UPDATE gallery.settings SET value = '1000' WHERE key = 'embed_timeout_ms'");
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<PostgresException>(() => AsAnalystAsync("SELECT id, distance FROM gallery.search($1)", "a slow answer"));
+        watch.Stop();
+        await stop.CancelAsync();
+        listener.Stop();
+        await Task.WhenAny(drip);
+
+        Assert.Equal(GallerySearch.TextEncoderUnavailable, error.SqlState);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
     public async Task PortSquatter_LearnsNoQuery_AndCannotChangeWhatSearchReturns()
     {
         // A process on the published port answering every request with a planted vector (image 3's).
