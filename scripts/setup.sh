@@ -6,7 +6,6 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 pg_version=15
 pg_config="/usr/lib/postgresql/${pg_version}/bin/pg_config"
-pgvector_version=0.8.0
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -15,7 +14,7 @@ as_root() {
 }
 
 install_packages() {
-  local wanted=(postgresql-${pg_version} postgresql-server-dev-${pg_version} postgresql-plpython3-${pg_version} build-essential ca-certificates curl)
+  local wanted=(postgresql-${pg_version} postgresql-server-dev-${pg_version} postgresql-plpython3-${pg_version} build-essential dpkg-dev ca-certificates curl)
   local missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -34,35 +33,58 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# Bookworm ships no pgvector binary, so build Debian's own source package from trixie
-# without touching the machine's apt sources: a private sources file and lists folder.
+# Bookworm ships no pgvector binary, so build Debian's own source package of a fixed release: 0.8.6 has the fixes for
+# the parallel HNSW build overflow (0.8.2) and HNSW vacuum corruption (0.8.3-0.8.4). The suites' Sources indexes
+# already name newer versions whose files may not be in the pool yet, so the files are fetched from the pool by
+# exact name and checked against the SHA-256 sums pinned here (the .dsc pins the others again for dpkg-source).
+pgvector_version=0.8.6
+pgvector_package="pgvector_${pgvector_version}-1"
+pgvector_pool=http://deb.debian.org/debian/pool/main/p/pgvector
+pgvector_sha256="\
+d08de2aa48b7cb70319cc896aa3d95514690d1009f96579dbe6b23c59634f4e6  ${pgvector_package}.dsc
+25c9b78cfdaa43c66788d7490246ac24e4fe1c86f19c4b60c089b723f84a4a0d  pgvector_${pgvector_version}.orig.tar.gz
+3bbb17a5352900ea6534363399f519967d8c8bb0907f31e29af9ce03d2ed95c4  ${pgvector_package}.debian.tar.xz"
+
 install_pgvector() {
-  local sharedir
+  local sharedir pkglibdir
   sharedir="$("$pg_config" --sharedir)"
-  if [ -f "$sharedir/extension/vector.control" ]; then
-    log "pgvector already installed ($(grep default_version "$sharedir/extension/vector.control"))"
+  pkglibdir="$("$pg_config" --pkglibdir)"
+  if [ -f "$pkglibdir/vector.so" ] && grep -q "^default_version = '${pgvector_version}'" "$sharedir/extension/vector.control" 2>/dev/null; then
+    log "pgvector ${pgvector_version} already installed"
     return
   fi
   local work
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' RETURN
-  mkdir -p "$work/lists/partial"
-  echo 'deb-src http://deb.debian.org/debian trixie main' > "$work/sources.list"
-  local apt_opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$work/lists")
-  log "downloading pgvector source package"
-  as_root apt-get "${apt_opts[@]}" update -qq
-  (cd "$work" && as_root apt-get "${apt_opts[@]}" source --download-only "pgvector=${pgvector_version}*" >/dev/null 2>&1 \
-    || as_root apt-get "${apt_opts[@]}" source --download-only pgvector >/dev/null)
-  local orig
-  orig="$(ls "$work"/pgvector_*.orig.tar.gz | head -n 1)"
-  tar -xzf "$orig" -C "$work"
-  local src
-  src="$(find "$work" -maxdepth 1 -type d -name 'pgvector-*' | head -n 1)"
-  log "building $(basename "$src")"
+  log "downloading ${pgvector_package} from Debian's pool"
+  local file
+  while read -r _ file; do
+    curl -fsSL --max-time 300 --retry 3 -o "$work/$file" "$pgvector_pool/$file"
+  done <<<"$pgvector_sha256"
+  (cd "$work" && sha256sum --quiet -c - <<<"$pgvector_sha256") || { echo "[setup] pgvector source checksum mismatch" >&2; exit 1; }
+  # dpkg-source checks the .dsc's own checksums and applies Debian's patches. It cannot check the upload signature
+  # without Debian's keyring (and says so); the pinned sums above are what vouch for the files.
+  local unpacked
+  if ! unpacked="$(cd "$work" && dpkg-source --no-copy -x "${pgvector_package}.dsc" src 2>&1)"; then
+    echo "$unpacked" >&2
+    exit 1
+  fi
+  log "building pgvector ${pgvector_version}"
   # OPTFLAGS="" keeps -march=native out, so the build runs on any x86-64 CPU.
-  make -s -C "$src" OPTFLAGS="" PG_CONFIG="$pg_config" >/dev/null
-  as_root make -s -C "$src" OPTFLAGS="" PG_CONFIG="$pg_config" install >/dev/null
-  log "pgvector installed"
+  make -s -C "$work/src" OPTFLAGS="" PG_CONFIG="$pg_config" >/dev/null
+  as_root make -s -C "$work/src" OPTFLAGS="" PG_CONFIG="$pg_config" install >/dev/null
+  log "pgvector ${pgvector_version} installed"
+  upgrade_cluster
+}
+
+# Databases keep the extension version they were created with until ALTER EXTENSION vector UPDATE, which the
+# superuser step of scripts/db.sh runs in every DbFirst database: do it now for the local cluster if it exists.
+upgrade_cluster() {
+  local cluster="${DBFIRST_PGCLUSTER:-dbfirst}"
+  if pg_lsclusters -h 2>/dev/null | awk -v v="$pg_version" -v c="$cluster" '$1 == v && $2 == c' | grep -q .; then
+    log "updating the vector extension in cluster ${pg_version}/${cluster}"
+    DBFIRST_PGPORT="$(pg_lsclusters -h | awk -v c="$cluster" '$2 == c { print $3 }')" "$repo/scripts/db.sh" start >/dev/null
+  fi
 }
 
 build_solution() {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DbFirst.Database;
 using Microsoft.Extensions.Configuration;
 
 namespace DbFirst.Runner;
@@ -19,9 +20,21 @@ internal sealed class RunnerContext
 
     public RunnerConsole Console { get; }
 
+    /// <summary>
+    /// The database as the runtime login: <c>ConnectionStrings__Gallery</c> / <c>--connection</c>, else the local cluster
+    /// as <c>dbfirst_app</c> with its password from the pgpass file of <c>scripts/db.sh</c>.
+    /// </summary>
     public string ConnectionString =>
-        Configuration.GetConnectionString("Gallery")
-        ?? throw new GalleryException("no database configured: set ConnectionStrings__Gallery or pass --connection");
+        Configuration.GetConnectionString("Gallery") ?? LocalCluster.ConnectionString(LocalCluster.RuntimeLogin);
+
+    /// <summary>
+    /// The database as its owner, for migrations, index management and scratch databases: <c>ConnectionStrings__GalleryOwner</c>,
+    /// else the configured runtime connection (one login for everything), else the local cluster as <c>dbfirst_owner</c>.
+    /// </summary>
+    public string OwnerConnectionString =>
+        Configuration.GetConnectionString("GalleryOwner")
+        ?? Configuration.GetConnectionString("Gallery")
+        ?? LocalCluster.ConnectionString(LocalCluster.OwnerLogin);
 
     public string? ModelPath => Configuration["Clip:ModelPath"];
 

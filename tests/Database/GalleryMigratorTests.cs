@@ -10,6 +10,8 @@ public sealed class GalleryMigratorTests
     {
         await using var database = await TestDatabase.CreateAsync(migrate: false);
         var migrator = new GalleryMigrator(database.ConnectionString);
+        // What the superuser step installed before any migration (pgvector in template1) must be there again after Down.
+        var extensionsBefore = await ExtensionsAsync(database);
 
         // Every known migration, not a fixed list: each part of the project adds its own versions.
         var all = await AllVersionsAsync(migrator);
@@ -19,7 +21,7 @@ public sealed class GalleryMigratorTests
 
         var rolledBack = await migrator.MigrateDownAsync(0);
         Assert.Equal(all.Reverse(), rolledBack);
-        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_extension WHERE extname = 'vector'"));
+        Assert.Equal(extensionsBefore, await ExtensionsAsync(database));
         Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_namespace WHERE nspname = 'gallery'"));
 
         Assert.Equal(all, await migrator.MigrateUpAsync());
@@ -78,6 +80,7 @@ public sealed class GalleryMigratorTests
     public async Task Preview_PrintsSql_AndRunsNothing()
     {
         await using var database = await TestDatabase.CreateAsync(migrate: false);
+        var extensionsBefore = await ExtensionsAsync(database);
         var output = new StringWriter();
 
         await new GalleryMigrator(database.ConnectionString).PreviewAsync(output);
@@ -86,8 +89,11 @@ public sealed class GalleryMigratorTests
         Assert.Contains("CREATE EXTENSION IF NOT EXISTS vector", sql);
         Assert.Contains("USING hnsw", sql);
         Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_namespace WHERE nspname = 'gallery'"));
-        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_extension WHERE extname = 'vector'"));
+        Assert.Equal(extensionsBefore, await ExtensionsAsync(database));
     }
+
+    private static async Task<string?> ExtensionsAsync(TestDatabase database) =>
+        await database.ScalarAsync<string>("SELECT string_agg(extname || ' ' || extversion, ', ' ORDER BY extname) FROM pg_extension");
 
     [Fact]
     public async Task TwoConcurrentMigrateUps_BothSucceed_AndApplyEachMigrationOnce()

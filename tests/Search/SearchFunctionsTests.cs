@@ -174,7 +174,7 @@ public sealed class SearchFunctionsTests : IClassFixture<SearchGalleryFixture>
         await using var command = new NpgsqlCommand(
             """
             SELECT p.proname, obj_description(p.oid, 'pg_proc') IS NOT NULL, has_function_privilege('public', p.oid, 'EXECUTE'), p.provolatile::text
-            FROM pg_proc p WHERE p.pronamespace = 'gallery'::regnamespace
+            FROM pg_proc p WHERE p.pronamespace IN ('gallery'::regnamespace, 'gallery_encoder'::regnamespace)
             """, connection);
         var functions = new Dictionary<string, (bool Documented, bool Public, string Volatility)>();
         await using (var reader = await command.ExecuteReaderAsync())
@@ -185,7 +185,7 @@ public sealed class SearchFunctionsTests : IClassFixture<SearchGalleryFixture>
             }
         }
 
-        foreach (var name in new[] { "search_by_embedding", "similar_images", "search", "search_descriptions", "hybrid_search", "near_duplicates", "text_embedding", "fetch_text_embedding", "search_tuning" })
+        foreach (var name in new[] { "search_by_embedding", "similar_images", "search", "search_descriptions", "hybrid_search", "near_duplicates", "text_embedding", "fetch", "publish_embed_url", "search_tuning" })
         {
             Assert.True(functions.ContainsKey(name), name);
             Assert.True(functions[name].Documented, $"{name} has no COMMENT");

@@ -37,7 +37,7 @@ public sealed class TextSearchTests : IAsyncLifetime
             UPDATE gallery.image_gallery SET description = 'A small red boat near the sea.' WHERE id = {_ids[18]};
             UPDATE gallery.image_gallery SET description = 'A cat asleep on a blue sofa.' WHERE id = {_ids[19]};
             """);
-        _host = await TextEncoderHost.StartAsync(_embedder);
+        _host = await TextEncoderHost.StartAsync(_embedder, _database.ConnectionString);
         await SetEmbedUrlAsync(_host.EmbedUrl);
     }
 
@@ -130,7 +130,9 @@ public sealed class TextSearchTests : IAsyncLifetime
     [InlineData("INSERT INTO gallery.text_embeddings (model, query, embedding) VALUES ('m', 'q', '[1]')")]
     [InlineData("DELETE FROM gallery.text_embeddings")]
     [InlineData("DELETE FROM gallery.index_builds")]
-    [InlineData("SELECT * FROM gallery.fetch_text_embedding('http://127.0.0.1:1/', 'x', 100)")]
+    [InlineData("SELECT * FROM gallery_encoder.fetch('http://127.0.0.1:1/embed/text', 'x', 100, '\\x00')")]
+    [InlineData("SELECT * FROM gallery.encoder_key")]
+    [InlineData("SELECT gallery.publish_embed_url('http://127.0.0.1:1/embed/text')")]
     [InlineData("CREATE TABLE gallery.mine (id int)")]
     [InlineData("CREATE INDEX ON gallery.image_gallery (path)")]
     public async Task Analyst_CannotChangeAnything(string sql)
@@ -141,13 +143,92 @@ public sealed class TextSearchTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Operator_CanRepointTheEncoder_ButNotWriteImages()
+    public async Task Operator_TunesOtherSettings_ButCannotRepointTheEncoder_OrWriteImages()
     {
-        await AsRoleAsync("gallery_operator", "UPDATE gallery.settings SET value = value WHERE key = 'embed_url'");
+        var before = await _database.ScalarAsync<string>("SELECT value FROM gallery.settings WHERE key = 'embed_url'");
 
-        var error = await Assert.ThrowsAsync<PostgresException>(() => AsRoleAsync("gallery_operator", "DELETE FROM gallery.image_gallery"));
+        await AsRoleAsync("gallery_operator", "UPDATE gallery.settings SET value = '4000' WHERE key = 'embed_timeout_ms'");
+        await AsRoleAsync("gallery_operator", "UPDATE gallery.settings SET value = 'file:///etc/passwd' WHERE key = 'embed_url'");
+        await AsRoleAsync("gallery_operator", "DELETE FROM gallery.settings WHERE key = 'embed_url'");
+        var insert = await Assert.ThrowsAsync<PostgresException>(() => AsRoleAsync(
+            "gallery_operator", "INSERT INTO gallery.settings (key, value) VALUES ('embed_url', 'file:///etc/passwd') ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+        var images = await Assert.ThrowsAsync<PostgresException>(() => AsRoleAsync("gallery_operator", "DELETE FROM gallery.image_gallery"));
 
-        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
+        Assert.Equal("4000", await _database.ScalarAsync<string>("SELECT value FROM gallery.settings WHERE key = 'embed_timeout_ms'"));
+        Assert.Equal(before, await _database.ScalarAsync<string>("SELECT value FROM gallery.settings WHERE key = 'embed_url'"));
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, insert.SqlState);
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, images.SqlState);
+    }
+
+    [Theory]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("ftp://127.0.0.1:21/embed/text")]
+    [InlineData("http://127.0.0.1/embed/text")]
+    [InlineData("http://localhost:5000/embed/text")]
+    [InlineData("http://10.0.0.7:5000/embed/text")]
+    [InlineData("http://user:secret@127.0.0.1:5000/embed/text")]
+    public async Task Search_RefusesAnEmbedUrlThatIsNotLoopbackHttpWithAPort_WithoutOpeningIt(string url)
+    {
+        // Only the owner can write such a URL at all; even then the function opens nothing.
+        await SetEmbedUrlAsync(url);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => AsAnalystAsync("SELECT id, distance FROM gallery.search($1)", "an uncached query"));
+
+        Assert.Equal(GallerySearch.TextEncoderUnavailable, error.SqlState);
+        Assert.Contains("it must be http://<loopback address>:<port>/embed/text", error.MessageText);
+        Assert.DoesNotContain("root:", error.MessageText);
+    }
+
+    [Fact]
+    public async Task Search_AgainstAServerThatDripsBytes_GivesUpAtEmbedTimeout()
+    {
+        // Accepts, then sends one byte every 200 ms forever: per-read timeouts alone would never fire.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        using var stop = new CancellationTokenSource();
+        var drip = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync(stop.Token);
+            var stream = client.GetStream();
+            while (!stop.IsCancellationRequested)
+            {
+                await stream.WriteAsync("H"u8.ToArray(), stop.Token);
+                await Task.Delay(200, stop.Token);
+            }
+        });
+        await SetEmbedUrlAsync($"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/embed/text");
+        await _database.ExecuteAsync("UPDATE gallery.settings SET value = '1000' WHERE key = 'embed_timeout_ms'");
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<PostgresException>(() => AsAnalystAsync("SELECT id, distance FROM gallery.search($1)", "a slow answer"));
+        watch.Stop();
+        await stop.CancelAsync();
+        listener.Stop();
+        await Task.WhenAny(drip);
+
+        Assert.Equal(GallerySearch.TextEncoderUnavailable, error.SqlState);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task PortSquatter_LearnsNoQuery_AndCannotChangeWhatSearchReturns()
+    {
+        // A process on the published port answering every request with a planted vector (image 3's).
+        var planted = System.Text.Json.JsonSerializer.Serialize(new { model = _embedder.Model, dim = 512, embedding = _embedder.Embed("image 3"), proof = new string('0', 64) });
+        await using var squatter = await FakeEncoder.StartAsync(planted);
+        await SetEmbedUrlAsync(squatter.EmbedUrl);
+
+        var whileSquatted = await Assert.ThrowsAsync<PostgresException>(() => AsAnalystAsync("SELECT id, distance FROM gallery.search($1, 3)", "image 42"));
+        await SetEmbedUrlAsync(_host.EmbedUrl);
+        var afterwards = await AsAnalystAsync("SELECT id, distance FROM gallery.search($1, 3)", "image 42");
+
+        Assert.Equal(GallerySearch.TextEncoderUnavailable, whileSquatted.SqlState);
+        Assert.Contains("could not prove it is this database's `dbfirst serve`", whileSquatted.MessageText);
+        Assert.All(squatter.Bodies, body => Assert.DoesNotContain("image 42", body));
+        Assert.NotEmpty(squatter.Bodies);
+        Assert.Equal(_ids[42], afterwards[0].Id);
+        Assert.Equal(0L, await _database.ScalarAsync<long>(
+            $"SELECT count(*) FROM gallery.text_embeddings WHERE query = 'image 42' AND embedding <=> (SELECT embedding FROM gallery.image_gallery WHERE id = {_ids[3]}) < 1e-4"));
     }
 
     [Fact]

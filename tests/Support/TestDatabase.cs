@@ -5,7 +5,9 @@ namespace DbFirst.Tests.Support;
 
 /// <summary>
 /// A uniquely named database on the local test server, created for one test or fixture and dropped afterwards.
-/// The server comes from <c>DBFIRST_TEST_CONNECTION</c>, else the cluster of <c>scripts/db.sh</c>.
+/// The server comes from <c>DBFIRST_TEST_CONNECTION</c>, else the cluster of <c>scripts/db.sh</c> as its non-superuser owner
+/// <c>dbfirst_owner</c> (CREATEDB), with the password from the pgpass file; new databases copy <c>template1</c>, where the
+/// superuser step installed pgvector, plpython3u and <c>gallery_encoder</c>.
 /// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
@@ -21,7 +23,7 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public static string ServerConnectionString =>
         Environment.GetEnvironmentVariable("DBFIRST_TEST_CONNECTION")
-        ?? $"Host=127.0.0.1;Port={Environment.GetEnvironmentVariable("DBFIRST_PGPORT") ?? "55432"};Database=dbfirst;Username=dbfirst;Password=dbfirst";
+        ?? LocalCluster.ConnectionString(LocalCluster.OwnerLogin);
 
     public static async Task<TestDatabase> CreateAsync(bool migrate = true, CancellationToken cancellationToken = default)
     {
@@ -65,9 +67,6 @@ public sealed class TestDatabase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(ServerConnectionString);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        await DatabaseDropper.DropAsync(ServerConnectionString, Name);
     }
 }

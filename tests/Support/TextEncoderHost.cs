@@ -13,7 +13,9 @@ public sealed class TextEncoderHost : IAsyncDisposable
     /// <summary>The full URL of the endpoint, for <c>gallery.settings.embed_url</c>.</summary>
     public string EmbedUrl => _host.EmbedUrl;
 
-    public static async Task<TextEncoderHost> StartAsync(ITextEmbedder embedder) => new(await StandaloneEmbedHost.StartAsync(embedder));
+    /// <summary>Starts serving <paramref name="embedder"/> with the encoder key of the database at <paramref name="connectionString"/>.</summary>
+    public static async Task<TextEncoderHost> StartAsync(ITextEmbedder embedder, string connectionString) =>
+        new(await StandaloneEmbedHost.StartAsync(embedder, connectionString));
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
 }

@@ -32,8 +32,8 @@ internal sealed record PgvectorVersion(string? Installed, string? Available)
     public string? Warning => !BelowMinimum
         ? null
         : Available is not null && !IsOlder(Available, FixedRelease)
-            ? $"pgvector {Installed} in this database is older than {FixedRelease}, which the server already has: run ALTER EXTENSION vector UPDATE (scripts/setup.sh does it)"
-            : $"pgvector {Installed} is older than {FixedRelease} and has known HNSW bugs (a buffer overflow in parallel builds, index corruption after vacuum): run scripts/setup.sh to upgrade";
+            ? $"pgvector {Installed} in this database is older than {FixedRelease}, which the server already has: run scripts/db.sh start (its superuser step runs ALTER EXTENSION vector UPDATE)"
+            : $"pgvector {Installed} is older than {FixedRelease} and has known HNSW bugs (a buffer overflow in parallel builds, index corruption after vacuum): run scripts/setup.sh, then scripts/db.sh start";
 
     public static async Task<PgvectorVersion> ReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
     {

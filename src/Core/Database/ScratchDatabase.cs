@@ -61,9 +61,6 @@ public sealed class ScratchDatabase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        await using var server = new NpgsqlConnection(_serverConnectionString);
-        await server.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", server);
-        await drop.ExecuteNonQueryAsync();
+        await DatabaseDropper.DropAsync(_serverConnectionString, Name);
     }
 }

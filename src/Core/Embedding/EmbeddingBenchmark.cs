@@ -101,7 +101,7 @@ internal sealed class EmbeddingBenchmark
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(connectionString, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)", CancellationToken.None);
+            await DatabaseDropper.DropAsync(connectionString, name, CancellationToken.None);
         }
     }
 

@@ -111,7 +111,7 @@ public sealed class SearchBenchmark
             }
             else
             {
-                await AdminAsync(server.ConnectionString, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)", CancellationToken.None);
+                await DatabaseDropper.DropAsync(server.ConnectionString, name, CancellationToken.None);
             }
         }
     }
@@ -122,6 +122,21 @@ public sealed class SearchBenchmark
         {
             set.Parameters.Add(new NpgsqlParameter { Value = embedUrl });
             await set.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // The encoder host signs with the key of the database the benchmark was started on: the scratch copy shares it.
+        byte[] key;
+        await using (var server = new NpgsqlConnection(_serverConnectionString))
+        {
+            await server.OpenAsync(cancellationToken);
+            await using var read = new NpgsqlCommand("SELECT key FROM gallery.encoder_key", server);
+            key = (byte[])(await read.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using (var share = dataSource.CreateCommand("UPDATE gallery.encoder_key SET key = $1"))
+        {
+            share.Parameters.Add(new NpgsqlParameter { Value = key });
+            await share.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var texts = Enumerable.Range(0, count).Select(i => $"benchmark photo number {i} of a {Colours[i % Colours.Length]} scene").ToArray();

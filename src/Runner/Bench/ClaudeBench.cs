@@ -83,7 +83,7 @@ internal sealed class ClaudeBench
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(serverConnectionString, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)", CancellationToken.None);
+            await DatabaseDropper.DropAsync(serverConnectionString, name, CancellationToken.None);
             folder.Delete(recursive: true);
         }
     }

@@ -37,7 +37,7 @@ internal static class BenchClaudeCommand
                 throw new GalleryException("--images, --rpm, --client-rpm and --concurrency must be positive");
             }
 
-            var result = await ClaudeBench.RunAsync(context.ConnectionString, settings, console.Error, cancellationToken);
+            var result = await ClaudeBench.RunAsync(context.OwnerConnectionString, settings, console.Error, cancellationToken);
             if (parse.GetValue(json))
             {
                 await console.Out.WriteLineAsync(JsonSerializer.Serialize(result, RunnerJson.Options));

@@ -31,7 +31,7 @@ internal static class BenchEmbedCommand
             var files = await Task.Run(
                 () => EmbeddingBenchmark.EnsureImages(Path.Combine(Path.GetTempPath(), "dbfirst-bench-embed"), count, 1632, 1224), cancellationToken);
             var benchmark = new EmbeddingBenchmark(new ClipImageEmbedder(model), settings);
-            var result = await benchmark.RunAsync(context.ConnectionString, files, line => console.Error.WriteLine($"dbfirst: {line}"), cancellationToken);
+            var result = await benchmark.RunAsync(context.OwnerConnectionString, files, line => console.Error.WriteLine($"dbfirst: {line}"), cancellationToken);
 
             var path = parse.GetValue(output) ?? Path.Combine("bench-results", $"embed-{result.FinishedAt:yyyyMMdd-HHmmss}.md");
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);

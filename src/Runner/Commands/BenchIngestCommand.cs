@@ -34,7 +34,7 @@ internal static class BenchIngestCommand
 
             using var model = parse.GetValue(noEmbed) ? null : ClipModelLoader.Load(context, parse, options);
             var embedder = model is null ? null : new ClipImageEmbedder(model);
-            var result = await new IngestBenchmark(context.ConnectionString, embedder).RunAsync(
+            var result = await new IngestBenchmark(context.OwnerConnectionString, embedder).RunAsync(
                 parse.GetValue(photos)!, imageCount, rowCount, line => console.Error.WriteLine($"bench: {line}"), cancellationToken);
 
             var when = DateTimeOffset.Now;

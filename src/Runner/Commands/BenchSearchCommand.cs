@@ -40,10 +40,10 @@ internal static class BenchSearchCommand
                 {
                     model = ClipModelLoader.Load(context, parse, options);
                     embedder = new ClipTextEmbedder(model);
-                    host = await StandaloneEmbedHost.StartAsync(embedder, cancellationToken);
+                    host = await StandaloneEmbedHost.StartAsync(embedder, context.OwnerConnectionString, cancellationToken);
                 }
 
-                await new SearchBenchmark(context.ConnectionString, log).RunAsync(
+                await new SearchBenchmark(context.OwnerConnectionString, log).RunAsync(
                     count, parse.GetValue(queries), 10, parse.GetValue(target), host?.EmbedUrl, embedder, report, parse.GetValue(keep), cancellationToken);
             }
             finally

@@ -26,7 +26,7 @@ internal static class IndexCommand
         var command = new Command("status", "Show the index type, parameters, rows, size, last build and the search setting in force") { json };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
+            await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
             var status = await new VectorIndexManager(dataSource).GetStatusAsync(cancellationToken);
             if (parse.GetValue(json))
             {
@@ -65,7 +65,7 @@ internal static class IndexCommand
         var command = new Command("rebuild", "Build a new index CONCURRENTLY and swap it in; searches keep working throughout") { type, lists, m, efConstruction };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
+            await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
             var prefixed = new PrefixedWriter(console.Error);
             await new VectorIndexManager(dataSource).RebuildAsync(
                 new IndexBuildOptions(parse.GetValue(type)!, parse.GetValue(lists), parse.GetValue(m), parse.GetValue(efConstruction)), prefixed, cancellationToken);
@@ -88,7 +88,7 @@ internal static class IndexCommand
         };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
+            await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
             var report = await new IndexTuner(dataSource).TuneAsync(
                 new TuneOptions(parse.GetValue(target), parse.GetValue(queries), parse.GetValue(k), parse.GetValue(seed), !parse.GetValue(dryRun)),
                 console.Out, cancellationToken);

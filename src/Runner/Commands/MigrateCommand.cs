@@ -14,7 +14,7 @@ internal static class MigrateCommand
         var up = new Command("up", "Apply pending migrations") { upTo };
         CommandAction.Set(up, options, console, async (context, parse, cancellationToken) =>
         {
-            var applied = await new GalleryMigrator(context.ConnectionString).MigrateUpAsync(parse.GetValue(upTo), cancellationToken);
+            var applied = await new GalleryMigrator(context.OwnerConnectionString).MigrateUpAsync(parse.GetValue(upTo), cancellationToken);
             await console.Error.WriteLineAsync(applied.Count == 0
                 ? "dbfirst: database is up to date"
                 : $"dbfirst: applied {string.Join(", ", applied)}");
@@ -32,7 +32,7 @@ internal static class MigrateCommand
                 throw new GalleryException("--to must be 0 or a migration version");
             }
 
-            var rolledBack = await new GalleryMigrator(context.ConnectionString).MigrateDownAsync(target, parse.GetValue(force), cancellationToken);
+            var rolledBack = await new GalleryMigrator(context.OwnerConnectionString).MigrateDownAsync(target, parse.GetValue(force), cancellationToken);
             await console.Error.WriteLineAsync(rolledBack.Count == 0
                 ? $"dbfirst: nothing above version {target} to roll back"
                 : $"dbfirst: rolled back {string.Join(", ", rolledBack)}");
@@ -42,7 +42,7 @@ internal static class MigrateCommand
         var list = new Command("list", "List applied and pending migrations");
         CommandAction.Set(list, options, console, async (context, _, cancellationToken) =>
         {
-            foreach (var state in await new GalleryMigrator(context.ConnectionString).ListAsync(cancellationToken))
+            foreach (var state in await new GalleryMigrator(context.OwnerConnectionString).ListAsync(cancellationToken))
             {
                 var status = state.AppliedOn is { } on ? $"applied {on:yyyy-MM-dd HH:mm:ss}" : "pending";
                 await console.Out.WriteLineAsync($"{state.Version,6}  {status,-27}  {state.Description}");
@@ -56,7 +56,7 @@ internal static class MigrateCommand
         var preview = new Command("preview", "Print the SQL that 'migrate up' (or with --down, 'migrate down') would run, without running it") { previewTo, previewDown };
         CommandAction.Set(preview, options, console, async (context, parse, cancellationToken) =>
         {
-            var migrator = new GalleryMigrator(context.ConnectionString);
+            var migrator = new GalleryMigrator(context.OwnerConnectionString);
             if (!parse.GetValue(previewDown))
             {
                 await migrator.PreviewAsync(console.Out, parse.GetValue(previewTo), cancellationToken);

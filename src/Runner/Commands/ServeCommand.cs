@@ -26,6 +26,8 @@ internal static class ServeCommand
             using var model = ClipModelLoader.Load(context, parse, options);
             await GalleryHost.EnsureMigratedAsync(context.ConnectionString, cancellationToken);
             await using var app = GalleryHost.BuildServe(context.Configuration, context.ConnectionString, model, parse.GetValue(urls)!);
+            // A serve that cannot read the encoder key could not answer gallery.search: say so now.
+            await app.Services.GetRequiredService<EncoderKey>().LoadAsync();
             await app.StartAsync(cancellationToken);
             var jobs = GalleryHost.RegisterRecurringJobs(app.Services);
             // /health answers "starting" until this has run, so "ok" means gallery.search reaches this host.

@@ -23,7 +23,8 @@ internal static class EmbedUrlPublisher
         var embedUrl = new Uri(loopback, EmbedTextEndpoint.Route).ToString();
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("UPDATE gallery.settings SET value = @url WHERE key = 'embed_url'", connection);
+        // The owner's function checks the URL (loopback http, explicit port): the runtime login may set nothing else.
+        await using var command = new NpgsqlCommand("SELECT gallery.publish_embed_url(@url)", connection);
         command.Parameters.AddWithValue("url", embedUrl);
         await command.ExecuteNonQueryAsync(cancellationToken);
         return embedUrl;

@@ -25,6 +25,8 @@ internal static class GalleryHost
     /// <summary>How long a stopping server waits for the batch in hand to be committed.</summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromMinutes(5);
 
+    private const string IndexDataSourceKey = "index";
+
     /// <summary>The web host: Hangfire server, dashboard at <c>/hangfire</c>, <c>/health</c>.</summary>
     public static WebApplication BuildServe(IConfiguration configuration, string connectionString, ClipModel model, string urls)
     {
@@ -82,6 +84,16 @@ internal static class GalleryHost
         }
     }
 
+    /// <summary>
+    /// The owner's connection for index management: <c>ConnectionStrings__GalleryOwner</c>, else the local cluster's
+    /// owner when the process runs as the local cluster's runtime login, else the one connection it was given.
+    /// </summary>
+    private static string IndexConnectionString(IConfiguration configuration, string connectionString) =>
+        configuration.GetConnectionString("GalleryOwner")
+        ?? (connectionString == LocalCluster.ConnectionString(LocalCluster.RuntimeLogin)
+            ? LocalCluster.ConnectionString(LocalCluster.OwnerLogin)
+            : connectionString);
+
     private static void AddServices(IServiceCollection services, IConfiguration configuration, string connectionString, ClipModel model, string role)
     {
         var embedding = EmbeddingSettings.Read(configuration);
@@ -97,7 +109,11 @@ internal static class GalleryHost
             provider.GetRequiredService<ILogger<EmbeddingPipeline>>()));
         services.AddTransient<EmbedPendingJob>();
         services.AddSingleton<ITextEmbedder>(new ClipTextEmbedder(model));
-        services.AddSingleton(provider => new VectorIndexManager(provider.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(new EncoderKey(connectionString));
+        // Index builds and swaps need table ownership (PostgreSQL 15 has no narrower right), so maintain-index
+        // alone works through the owner login; every other job uses the runtime login's data source.
+        services.AddKeyedSingleton(IndexDataSourceKey, (_, _) => GalleryDataSource.Create(IndexConnectionString(configuration, connectionString)));
+        services.AddSingleton(provider => new VectorIndexManager(provider.GetRequiredKeyedService<NpgsqlDataSource>(IndexDataSourceKey)));
         services.AddTransient<MaintainIndexJob>();
         // The describe-pending job reads the key here, in the process, never from its Hangfire arguments.
         services.AddSingleton(ClaudeOptions.FromConfiguration(key => configuration[key]));

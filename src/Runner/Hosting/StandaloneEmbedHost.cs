@@ -23,12 +23,16 @@ internal sealed class StandaloneEmbedHost : IAsyncDisposable
     /// <summary>The endpoint's full URL, for <c>gallery.settings.embed_url</c>.</summary>
     public string EmbedUrl { get; }
 
-    public static async Task<StandaloneEmbedHost> StartAsync(ITextEmbedder embedder, CancellationToken cancellationToken = default)
+    /// <summary>Starts serving <paramref name="embedder"/>, signing with the encoder key of the database at <paramref name="connectionString"/>.</summary>
+    public static async Task<StandaloneEmbedHost> StartAsync(ITextEmbedder embedder, string connectionString, CancellationToken cancellationToken = default)
     {
+        var key = new EncoderKey(connectionString);
+        await key.LoadAsync();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(embedder);
+        builder.Services.AddSingleton(key);
         var app = builder.Build();
         app.MapEmbedTextEndpoint();
         await app.StartAsync(cancellationToken);

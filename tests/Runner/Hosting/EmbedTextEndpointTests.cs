@@ -21,9 +21,10 @@ public sealed class EmbedTextEndpointTests
             RequestServices = new ServiceCollection().AddSingleton<DbFirst.Search.ITextEmbedder>(new FakeTextEmbedder()).AddLogging().BuildServiceProvider(),
         };
         context.Connection.RemoteIpAddress = IPAddress.Parse(remote);
+        context.Request.Body = new MemoryStream("{\"text\":\"a red car\"}"u8.ToArray());
         context.Response.Body = new MemoryStream();
 
-        var result = EmbedTextEndpoint.Handle(context, new EmbedTextEndpoint.EmbedTextRequest("a red car"));
+        var result = await EmbedTextEndpoint.HandleTextAsync(context);
         await result.ExecuteAsync(context);
 
         Assert.Equal(expected, context.Response.StatusCode);
