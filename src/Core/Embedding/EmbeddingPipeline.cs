@@ -72,7 +72,7 @@ internal sealed class EmbeddingPipeline
         private readonly IProgress<EmbeddingProgress>? _progress;
         private readonly CancellationToken _stopping;
         private readonly CancellationTokenSource _abort = new();
-        private readonly DateTime _started = DateTime.UtcNow;
+        private DateTime _started;
         private readonly SemaphoreSlim _inFlight;
         private readonly Channel<WorkItem> _claimed = Channel.CreateBounded<WorkItem>(1);
         private readonly Channel<WorkItem> _prepared = Channel.CreateBounded<WorkItem>(1);
@@ -100,6 +100,7 @@ internal sealed class EmbeddingPipeline
             var clock = Stopwatch.StartNew();
             try
             {
+                _started = await _pipeline._store.NowAsync(CancellationToken.None);
                 await Task.WhenAll(
                     Stage(ClaimAsync, _claimed.Writer),
                     Stage(PreprocessAsync, _prepared.Writer),

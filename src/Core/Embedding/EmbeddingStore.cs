@@ -198,6 +198,13 @@ internal sealed class EmbeddingStore
         await batch.CommitAsync(cancellationToken);
     }
 
+    /// <summary>The database's clock: a run's start is compared with <c>embed_failed_at</c>, which the database writes.</summary>
+    public async Task<DateTime> NowAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT now()");
+        return (DateTime)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Rows a run would work on now: pending ones, and with <paramref name="reembed"/> stale ones.</summary>
     public async Task<long> CountWorkAsync(bool reembed, string model, CancellationToken cancellationToken)
     {
