@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using DbFirst.Files;
 using DbFirst.Search;
+using Npgsql;
 
 namespace DbFirst.Runner;
 
@@ -40,7 +42,8 @@ internal sealed class SearchOutput
         return folder is null && from is null && to is null ? null : new SearchFilter(folder, from, to);
     }
 
-    public async Task WriteAsync(RunnerConsole console, ParseResult parse, string title, IReadOnlyList<SearchHit> hits, string? queryImage, CancellationToken cancellationToken)
+    public async Task WriteAsync(
+        RunnerConsole console, ParseResult parse, NpgsqlDataSource dataSource, string title, IReadOnlyList<SearchHit> hits, string? queryImage, CancellationToken cancellationToken)
     {
         if (parse.GetValue(Json))
         {
@@ -63,7 +66,8 @@ internal sealed class SearchOutput
 
         if (parse.GetValue(Html) is { } html)
         {
-            await new SearchResultsPage().WriteAsync(html.FullName, title, hits, queryImage, cancellationToken);
+            var files = await IngestedFileCatalog.LoadAsync(dataSource, hits.Select(h => h.Id), cancellationToken);
+            await new SearchResultsPage().WriteAsync(html.FullName, title, hits, queryImage, files, cancellationToken);
             await console.Error.WriteLineAsync($"dbfirst: wrote {TerminalText.Escape(html.FullName)}");
         }
     }

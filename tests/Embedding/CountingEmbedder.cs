@@ -45,9 +45,12 @@ internal sealed class CountingEmbedder : IImageEmbedder
     /// <summary>How many times each file was encoded.</summary>
     public IReadOnlyDictionary<string, int> EncodedPaths => _encodedPaths;
 
-    public float[] Preprocess(string path)
+    public float[] Preprocess(string path) => Preprocess(File.ReadAllBytes(path), path);
+
+    public float[] Preprocess(SkiaSharp.SKData encoded, string name) => Preprocess(encoded.ToArray(), name);
+
+    private float[] Preprocess(byte[] bytes, string path)
     {
-        var bytes = File.ReadAllBytes(path);
         if (bytes.AsSpan().StartsWith("BAD"u8))
         {
             throw new ImageDecodeException(path, "not an image");
@@ -56,7 +59,8 @@ internal sealed class CountingEmbedder : IImageEmbedder
         float[] tensor;
         if (_preprocessor is not null)
         {
-            tensor = _preprocessor.Preprocess(path);
+            using var data = SkiaSharp.SKData.CreateCopy(bytes);
+            tensor = _preprocessor.Preprocess(data, path);
         }
         else
         {

@@ -46,4 +46,35 @@ public sealed class StatusCommandTests
             Assert.Contains(advice, version.Warning);
         }
     }
+
+    [Fact]
+    public async Task PermanentAndTransientFailures_ShownAsTwoKinds_JsonKeepsItsKeys()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await database.ExecuteAsync("""
+            INSERT INTO gallery.image_gallery (path, embed_attempts, embed_error, embed_error_permanent, embed_failed_at, embed_next_attempt_at) VALUES
+              ('/p/new.jpg',   0, NULL, false, NULL, NULL),
+              ('/p/nas.jpg',   4, 'file not found', false, now(), now() + interval '8 minutes'),
+              ('/p/pipe.jpg',  1, 'not a regular file (a FIFO)', true, now(), NULL);
+            """);
+
+        var json = await CliRun.InvokeAsync("status", "--json", "--model", TestPaths.TinyClipModel, "--connection", database.ConnectionString);
+        var text = await CliRun.InvokeAsync("status", "--model", TestPaths.TinyClipModel, "--connection", database.ConnectionString);
+
+        Assert.Equal(0, json.ExitCode);
+        var status = JsonDocument.Parse(json.Out).RootElement.GetProperty("status");
+        Assert.Equal(3, status.GetProperty("rows").GetInt64());
+        Assert.Equal(0, status.GetProperty("embedded").GetInt64());
+        Assert.Equal(2, status.GetProperty("pending").GetInt64());
+        Assert.Equal(1, status.GetProperty("retrying").GetInt64());
+        Assert.Equal(1, status.GetProperty("failed").GetInt64());
+        Assert.NotEqual(JsonValueKind.Null, status.GetProperty("next_attempt_at").ValueKind);
+        var failures = status.GetProperty("failures").EnumerateArray()
+            .Select(f => (f.GetProperty("reason").GetString(), f.GetProperty("permanent").GetBoolean(), f.GetProperty("rows").GetInt64()))
+            .ToList();
+        Assert.Equal([("not a regular file (a FIFO)", true, 1L), ("file not found", false, 1L)], failures);
+        Assert.Contains("permanent  not a regular file (a FIFO)", text.Out);
+        Assert.Contains("retrying   file not found", text.Out);
+        Assert.Contains("1 retrying after a transient failure", text.Out);
+    }
 }

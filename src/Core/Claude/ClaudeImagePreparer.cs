@@ -1,3 +1,4 @@
+using DbFirst.Files;
 using DbFirst.Imaging;
 using SkiaSharp;
 
@@ -21,22 +22,36 @@ internal sealed class ClaudeImagePreparer
 
     private readonly long _maxBase64Length;
     private readonly OrientedImageDecoder _decoder = new();
+    private readonly IngestedFileReader _reader;
 
-    public ClaudeImagePreparer(long maxBase64Length = MaxBase64Length)
+    public ClaudeImagePreparer(long maxBase64Length = MaxBase64Length, IngestedFileReader? reader = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBase64Length);
         _maxBase64Length = maxBase64Length;
+        _reader = reader ?? new IngestedFileReader();
     }
 
+    /// <summary>
+    /// Reads <paramref name="path"/> through <see cref="IngestedFileReader"/> (regular files only, never blocking, size
+    /// cap, read timeout) and prepares it. Without the row's recorded size and hash a link at the path is refused;
+    /// prefer <see cref="PrepareAsync(IngestedFile, CancellationToken)"/> when the row is at hand.
+    /// </summary>
     /// <exception cref="ImagePreparationException">The file is not an image SkiaSharp can decode, or is too large to decode.</exception>
-    /// <exception cref="IOException">The file could not be read (may succeed later).</exception>
-    public async Task<PreparedImage> PrepareAsync(string path, CancellationToken cancellationToken = default)
+    /// <exception cref="IOException">The file could not be read or was refused (<see cref="FileReadException"/> says whether a retry may help).</exception>
+    public Task<PreparedImage> PrepareAsync(string path, CancellationToken cancellationToken = default) =>
+        PrepareAsync(new IngestedFile(path), cancellationToken);
+
+    /// <summary>As <see cref="PrepareAsync(string, CancellationToken)"/>, checking the file is still the one ingested (size, hash, link).</summary>
+    public async Task<PreparedImage> PrepareAsync(IngestedFile file, CancellationToken cancellationToken = default)
     {
-        var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
-        return Prepare(bytes, Path.GetFileName(path));
+        ArgumentNullException.ThrowIfNull(file);
+
+        // The reader blocks its caller for at most its timeout; keep that off the caller's async context.
+        var bytes = await Task.Run(() => _reader.ReadBytes(file, cancellationToken), cancellationToken);
+        return Prepare(bytes, Path.GetFileName(file.Path));
     }
 
-    /// <inheritdoc cref="PrepareAsync"/>
+    /// <inheritdoc cref="PrepareAsync(IngestedFile, CancellationToken)"/>
     public PreparedImage Prepare(byte[] encoded, string name)
     {
         using var upright = DecodeUpright(encoded, name);

@@ -48,6 +48,14 @@ internal sealed class ClipImagePreprocessor
         return Preprocess(bitmap);
     }
 
+    /// <summary>Decodes and preprocesses an encoded image held in native memory; <paramref name="name"/> appears in errors.</summary>
+    /// <exception cref="ImageDecodeException">The image is undecodable or too large (permanent).</exception>
+    public float[] Preprocess(SKData encoded, string name)
+    {
+        using var bitmap = _decoder.Decode(encoded, name, MinimumDecodeShortSide, SourceWindow);
+        return Preprocess(bitmap);
+    }
+
     /// <summary>Decodes and preprocesses an encoded image read from <paramref name="stream"/>.</summary>
     public float[] Preprocess(Stream stream, string name = "stream")
     {

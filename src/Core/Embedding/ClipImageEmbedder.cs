@@ -18,5 +18,7 @@ internal sealed class ClipImageEmbedder : IImageEmbedder
 
     public float[] Preprocess(string path) => _model.Preprocessor.Preprocess(path);
 
+    public float[] Preprocess(SkiaSharp.SKData encoded, string name) => _model.Preprocessor.Preprocess(encoded, name);
+
     public float[][] Encode(IReadOnlyList<float[]> pixelBatch) => _model.ImageEncoder.Encode(pixelBatch);
 }

@@ -1,3 +1,5 @@
+using DbFirst.Files;
+
 namespace DbFirst.Embedding;
 
 /// <summary>How the embedding pipeline batches, retries and overlaps its work (configuration section <c>Embedding</c>).</summary>
@@ -6,11 +8,20 @@ internal sealed record EmbeddingOptions
     /// <summary>Rows claimed, preprocessed, encoded and committed together.</summary>
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>Failed attempts after which a row is no longer claimed.</summary>
+    /// <summary>
+    /// No longer limits retries (a transient failure is retried with back-off for as long as it lasts); kept so
+    /// existing configuration still parses.
+    /// </summary>
     public int MaxAttempts { get; init; } = 3;
 
-    /// <summary>How long a transiently failed row waits before it is claimed again.</summary>
+    /// <summary>How long a row waits after its first transient failure; each further failure doubles it.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest wait between two attempts, however often a row failed.</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How image files are re-opened (size cap, read timeout, hash check).</summary>
+    public FileReadOptions Files { get; init; } = new();
 
     /// <summary>Threads decoding and preprocessing images at once.</summary>
     public int PreprocessParallelism { get; init; } = Environment.ProcessorCount;
@@ -40,10 +51,12 @@ internal sealed record EmbeddingOptions
             throw new GalleryException($"Embedding:MaxAttempts must be at least 1, not {MaxAttempts}");
         }
 
-        if (RetryDelay < TimeSpan.Zero)
+        if (RetryDelay < TimeSpan.Zero || MaxRetryDelay < RetryDelay)
         {
-            throw new GalleryException("Embedding:RetryDelay must not be negative");
+            throw new GalleryException("Embedding:RetryDelay must not be negative, nor over Embedding:MaxRetryDelay");
         }
+
+        Files.Validate();
 
         if (PreprocessParallelism < 1 || MaxBatchesInFlight < 1)
         {

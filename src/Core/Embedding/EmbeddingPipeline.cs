@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using DbFirst.Files;
 using Npgsql;
 
 namespace DbFirst.Embedding;
@@ -22,6 +23,7 @@ internal sealed class EmbeddingPipeline
 {
     private readonly EmbeddingStore _store;
     private readonly IImageEmbedder _embedder;
+    private readonly IngestedFileReader _reader;
     private readonly EmbeddingOptions _options;
     private readonly ILogger _logger;
 
@@ -30,6 +32,7 @@ internal sealed class EmbeddingPipeline
         _options = options.Validate();
         _store = new EmbeddingStore(dataSource, _options);
         _embedder = embedder;
+        _reader = new IngestedFileReader(_options.Files);
         _logger = logger ?? NullLogger<EmbeddingPipeline>.Instance;
     }
 
@@ -69,6 +72,7 @@ internal sealed class EmbeddingPipeline
         private readonly IProgress<EmbeddingProgress>? _progress;
         private readonly CancellationToken _stopping;
         private readonly CancellationTokenSource _abort = new();
+        private DateTime _started;
         private readonly SemaphoreSlim _inFlight;
         private readonly Channel<WorkItem> _claimed = Channel.CreateBounded<WorkItem>(1);
         private readonly Channel<WorkItem> _prepared = Channel.CreateBounded<WorkItem>(1);
@@ -96,6 +100,7 @@ internal sealed class EmbeddingPipeline
             var clock = Stopwatch.StartNew();
             try
             {
+                _started = await _pipeline._store.NowAsync(CancellationToken.None);
                 await Task.WhenAll(
                     Stage(ClaimAsync, _claimed.Writer),
                     Stage(PreprocessAsync, _prepared.Writer),
@@ -165,7 +170,7 @@ internal sealed class EmbeddingPipeline
                 ClaimedBatch? claim;
                 try
                 {
-                    claim = await _pipeline._store.ClaimAsync(stale, count, afterId, _pipeline.ModelName, _abort.Token);
+                    claim = await _pipeline._store.ClaimAsync(stale, count, afterId, _pipeline.ModelName, _started, _abort.Token);
                 }
                 catch
                 {
@@ -251,9 +256,11 @@ internal sealed class EmbeddingPipeline
         {
             try
             {
-                return new PreparedRow(row, _pipeline._embedder.Preprocess(row.Path), null);
+                // Read through the one guarded reader: a FIFO, a swapped-in link or a hung mount ends as this row's error.
+                using var encoded = _pipeline._reader.ReadData(row.File, _abort.Token);
+                return new PreparedRow(row, _pipeline._embedder.Preprocess(encoded, row.Path), null);
             }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
+            catch (Exception exception) when (exception is not OutOfMemoryException and not OperationCanceledException)
             {
                 var failure = EmbedFailure.From(exception);
                 _pipeline._logger.LogDebug(exception, "Row {Id} ({Path}) not embedded: {Reason}", row.Id, row.Path, failure.Reason);

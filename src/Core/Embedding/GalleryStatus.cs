@@ -4,11 +4,13 @@ namespace DbFirst.Embedding;
 /// <param name="Rows">Rows in <c>gallery.image_gallery</c>.</param>
 /// <param name="Embedded">Rows with an embedding.</param>
 /// <param name="EmbeddedWithOtherModel">Embedded rows whose model is not the configured one (<c>embed --reembed</c> redoes them).</param>
-/// <param name="Pending">Rows a run would still try (including ones waiting to retry).</param>
-/// <param name="Failed">Rows given up on: a permanent error, or out of attempts.</param>
-/// <param name="Failures">Failed rows grouped by reason, most frequent first.</param>
+/// <param name="Pending">Rows still to embed, including those waiting to retry after a transient failure.</param>
+/// <param name="Failed">Rows given up on for a permanent reason (undecodable, not a regular file, too large, changed since ingest).</param>
+/// <param name="Failures">Failed and retrying rows grouped by reason: permanent ones first, then transient, most frequent first.</param>
 /// <param name="Models">Embedded rows per model.</param>
 /// <param name="Indexes">Vector indexes on the embedding column.</param>
+/// <param name="Retrying">Of <paramref name="Pending"/>, rows whose last attempt failed transiently (missing file, I/O error, timeout).</param>
+/// <param name="NextAttemptAt">When the earliest of those is tried again.</param>
 internal sealed record GalleryStatus(
     long Rows,
     long Embedded,
@@ -17,10 +19,12 @@ internal sealed record GalleryStatus(
     long Failed,
     IReadOnlyList<FailureGroup> Failures,
     IReadOnlyList<ModelCount> Models,
-    IReadOnlyList<VectorIndexInfo> Indexes);
+    IReadOnlyList<VectorIndexInfo> Indexes,
+    long Retrying = 0,
+    DateTime? NextAttemptAt = null);
 
-/// <summary>Failed rows sharing one reason.</summary>
-internal sealed record FailureGroup(string Reason, bool Permanent, long Rows);
+/// <summary>Failed rows sharing one reason; transient ones (not <paramref name="Permanent"/>) are retried by <paramref name="NextAttemptAt"/>.</summary>
+internal sealed record FailureGroup(string Reason, bool Permanent, long Rows, DateTime? NextAttemptAt = null);
 
 /// <summary>Embedded rows of one model.</summary>
 internal sealed record ModelCount(string Model, long Rows);

@@ -20,6 +20,12 @@ internal interface IImageEmbedder
     /// <exception cref="IOException">The file could not be read now (transient).</exception>
     float[] Preprocess(string path);
 
+    /// <summary>Decodes and preprocesses an image already read (by <see cref="Files.IngestedFileReader"/>). Called from many threads at once.</summary>
+    /// <param name="encoded">The file's bytes.</param>
+    /// <param name="name">The file's path, for errors.</param>
+    /// <exception cref="Imaging.ImageDecodeException">The image can never be decoded (permanent).</exception>
+    float[] Preprocess(SkiaSharp.SKData encoded, string name);
+
     /// <summary>Encodes a batch of preprocessed images, one embedding per input, in order. Called from one thread at a time.</summary>
     float[][] Encode(IReadOnlyList<float[]> pixelBatch);
 }

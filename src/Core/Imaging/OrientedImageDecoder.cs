@@ -51,7 +51,22 @@ internal sealed class OrientedImageDecoder
 
         using var data = SKData.Create(file, file.Length)
             ?? throw new IOException($"Could not read {path}.");
-        return Decode(data, path, minShortSide, window);
+        return DecodeData(data, path, minShortSide, window);
+    }
+
+    /// <summary>
+    /// Decodes an encoded image already in native memory (what <see cref="Files.IngestedFileReader"/> returns);
+    /// <paramref name="name"/> appears in errors. <paramref name="window"/> is as in <see cref="Decode(string, int?, Func{SKSizeI, SKRectI}?)"/>.
+    /// </summary>
+    public SKBitmap Decode(SKData encoded, string name, int? minShortSide = null, Func<SKSizeI, SKRectI>? window = null)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        if (encoded.Size == 0)
+        {
+            throw new ImageDecodeException(name, "the file is empty");
+        }
+
+        return DecodeData(encoded, name, minShortSide, window);
     }
 
     /// <summary>Decodes an image read from <paramref name="stream"/>; <paramref name="name"/> appears in errors.</summary>
@@ -73,10 +88,10 @@ internal sealed class OrientedImageDecoder
         }
 
         using var data = SKData.CreateCopy(encoded);
-        return Decode(data, name, minShortSide, window: null);
+        return DecodeData(data, name, minShortSide, window: null);
     }
 
-    private SKBitmap Decode(SKData encoded, string name, int? minShortSide, Func<SKSizeI, SKRectI>? window)
+    private SKBitmap DecodeData(SKData encoded, string name, int? minShortSide, Func<SKSizeI, SKRectI>? window)
     {
         using var codec = SKCodec.Create(new SKMemoryStream(encoded), out var createResult)
             ?? throw new ImageDecodeException(name, createResult == SKCodecResult.Unimplemented

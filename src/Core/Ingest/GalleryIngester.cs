@@ -78,7 +78,7 @@ public sealed class GalleryIngester
 
         await producer;
         progress?.Report(tally.Progress);
-        var (missing, pruned) = await store.FindMissingAsync(roots, unlooked, options.Prune, cancellationToken);
+        var (missing, pruned) = await store.FindMissingAsync(roots, unlooked, options, cancellationToken);
         var duplicates = await store.FindDuplicatesAsync(cancellationToken);
         return tally.ToReport(missing, pruned, duplicates);
     }
@@ -91,7 +91,7 @@ public sealed class GalleryIngester
                 {
                     var parallel = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
                     await Parallel.ForEachAsync(walker.Walk(cancellationToken), parallel, (item, token) =>
-                        writer.WriteAsync(item.Settled ?? ImageFileInspector.Inspect(item.Path, item.Length), token));
+                        writer.WriteAsync(item.Settled ?? Inspect(item), token));
                     writer.Complete();
                 }
                 catch (Exception exception)
@@ -101,6 +101,12 @@ public sealed class GalleryIngester
                 }
             },
             cancellationToken);
+
+    private static ScannedEntry Inspect(WalkItem item)
+    {
+        var entry = ImageFileInspector.Inspect(item.Path, item.Length);
+        return item.ViaSymlink ? entry with { ViaSymlink = true } : entry;
+    }
 
     private sealed class Tally
     {

@@ -34,7 +34,8 @@ internal sealed class GalleryWalker
         {
             if (File.Exists(root))
             {
-                yield return new WalkItem(root, new FileInfo(root).Length);
+                var file = new FileInfo(root);
+                yield return new WalkItem(root, file.Length, ViaSymlink: file.LinkTarget is not null);
                 continue;
             }
 
@@ -117,8 +118,10 @@ internal sealed class GalleryWalker
         var isLink = entry.Attributes.HasFlag(FileAttributes.ReparsePoint);
         if (isLink && visited is null)
         {
-            var pointsAtDirectory = Directory.Exists(path);
-            return new WalkItem(path, 0, new ScannedEntry(path, ScanOutcome.SymlinkSkipped, IsDirectory: pointsAtDirectory));
+            // Unless it certainly points at a file, nothing under this path was looked at: a dangling link may stand
+            // for a folder whose target is offline, and its rows must not be reported missing.
+            var pointsAtFile = File.Exists(path) && CanonicalPath.TryResolve(path) is not null;
+            return new WalkItem(path, 0, new ScannedEntry(path, ScanOutcome.SymlinkSkipped, IsDirectory: !pointsAtFile));
         }
 
         if (entry.Attributes.HasFlag(FileAttributes.Directory) || (isLink && Directory.Exists(path)))
@@ -154,7 +157,7 @@ internal sealed class GalleryWalker
 
             try
             {
-                return new WalkItem(path, new FileInfo(path).Length);
+                return new WalkItem(path, new FileInfo(path).Length, ViaSymlink: true);
             }
             catch (IOException exception)
             {

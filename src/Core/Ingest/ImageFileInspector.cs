@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
+using DbFirst.Files;
 using MetadataExtractor;
 using MetadataExtractor.Formats.Exif;
 using MetadataExtractor.Formats.Jpeg;
@@ -32,7 +33,15 @@ internal static class ImageFileInspector
 
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, ReadBlockSize, FileOptions.SequentialScan);
+            // The listing said "regular file", but it may have been swapped for a FIFO since: open without blocking
+            // and check what was opened.
+            using var handle = NativeFile.OpenReadNonBlocking(path);
+            if (NativeFile.FStat(handle).Kind != FileKind.Regular)
+            {
+                return new ScannedEntry(path, ScanOutcome.Unsupported);
+            }
+
+            using var stream = new FileStream(handle, FileAccess.Read, ReadBlockSize);
             return InspectStream(path, stream);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)

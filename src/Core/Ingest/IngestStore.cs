@@ -20,7 +20,8 @@ internal sealed class IngestStore : IAsyncDisposable
           width          int,
           height         int,
           media_type     text,
-          taken_at       timestamptz
+          taken_at       timestamptz,
+          via_symlink    boolean NOT NULL
         ) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE ingest_seen (
           path           text PRIMARY KEY,
@@ -29,15 +30,15 @@ internal sealed class IngestStore : IAsyncDisposable
         """;
 
     private const string CopyBatchSql = """
-        COPY ingest_batch (path, is_image, content_sha256, byte_size, width, height, media_type, taken_at) FROM STDIN (FORMAT BINARY)
+        COPY ingest_batch (path, is_image, content_sha256, byte_size, width, height, media_type, taken_at, via_symlink) FROM STDIN (FORMAT BINARY)
         """;
 
     // Rows whose facts are unchanged are not touched at all (no new tuple, so a re-run writes nothing).
     // New content invalidates everything derived from the pixels; a metadata-only correction keeps them.
     private const string UpsertSql = """
         WITH upserted AS (
-          INSERT INTO gallery.image_gallery AS g (path, content_sha256, byte_size, width, height, media_type, taken_at)
-          SELECT DISTINCT ON (b.path) b.path, b.content_sha256, b.byte_size, b.width, b.height, b.media_type, b.taken_at
+          INSERT INTO gallery.image_gallery AS g (path, content_sha256, byte_size, width, height, media_type, taken_at, ingested_via_symlink)
+          SELECT DISTINCT ON (b.path) b.path, b.content_sha256, b.byte_size, b.width, b.height, b.media_type, b.taken_at, b.via_symlink
           FROM ingest_batch b
           WHERE b.is_image
           ORDER BY b.path
@@ -48,6 +49,7 @@ internal sealed class IngestStore : IAsyncDisposable
             height            = excluded.height,
             media_type        = excluded.media_type,
             taken_at          = excluded.taken_at,
+            ingested_via_symlink = excluded.ingested_via_symlink,
             ingested_at       = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN now() ELSE g.ingested_at END,
             embedding         = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.embedding END,
             embedding_model   = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.embedding_model END,
@@ -57,9 +59,9 @@ internal sealed class IngestStore : IAsyncDisposable
             description       = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.description END,
             description_model = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.description_model END,
             described_at      = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.described_at END
-          WHERE (g.content_sha256, g.byte_size, g.width, g.height, g.media_type, g.taken_at)
+          WHERE (g.content_sha256, g.byte_size, g.width, g.height, g.media_type, g.taken_at, g.ingested_via_symlink)
                 IS DISTINCT FROM
-                (excluded.content_sha256, excluded.byte_size, excluded.width, excluded.height, excluded.media_type, excluded.taken_at)
+                (excluded.content_sha256, excluded.byte_size, excluded.width, excluded.height, excluded.media_type, excluded.taken_at, excluded.ingested_via_symlink)
           RETURNING (xmax = 0) AS inserted
         )
         SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
@@ -82,7 +84,33 @@ internal sealed class IngestStore : IAsyncDisposable
         ORDER BY g.path
         """;
 
-    private const string PruneSql = "DELETE FROM gallery.image_gallery WHERE id = ANY(@ids)";
+    // Per root: rows under it, files this walk met under it, and the filesystem it was on when last ingested.
+    private const string RootFactsSql = """
+        SELECT r.root,
+               (SELECT count(*) FROM gallery.image_gallery g WHERE starts_with(g.path, r.prefix) OR g.path = r.root),
+               (SELECT count(*) FROM ingest_seen s WHERE starts_with(s.path, r.prefix) OR s.path = r.root),
+               (SELECT i.device FROM gallery.ingest_roots i WHERE i.path = r.root)
+        FROM unnest(@roots::text[], @prefixes::text[]) AS r(root, prefix)
+        """;
+
+    // Deletes and logs in one statement: what prune removed can always be read back from gallery.prune_log.
+    private const string PruneSql = """
+        WITH gone AS (
+          DELETE FROM gallery.image_gallery
+          WHERE id = ANY(@ids)
+          RETURNING id, path, content_sha256, embedding IS NOT NULL AS had_embedding, description IS NOT NULL AS had_description
+        )
+        INSERT INTO gallery.prune_log (root, image_id, path, content_sha256, had_embedding, had_description, forced)
+        SELECT r.root, gone.id, gone.path, gone.content_sha256, gone.had_embedding, gone.had_description, @forced
+        FROM gone JOIN unnest(@ids, @roots) AS r(id, root) ON r.id = gone.id
+        """;
+
+    private const string RecordRootsSql = """
+        INSERT INTO gallery.ingest_roots AS i (path, device)
+        SELECT * FROM unnest(@paths::text[], @devices::bigint[])
+        ON CONFLICT (path) DO UPDATE SET device = excluded.device, recorded_at = now()
+        WHERE i.device IS DISTINCT FROM excluded.device
+        """;
 
     private const string DuplicatesSql = """
         SELECT array_agg(g.path ORDER BY g.path)
@@ -158,6 +186,8 @@ internal sealed class IngestStore : IAsyncDisposable
                         await copy.WriteNullAsync(cancellationToken);
                     }
                 }
+
+                await copy.WriteAsync(entry.ViaSymlink, NpgsqlDbType.Boolean, cancellationToken);
             }
 
             await copy.CompleteAsync(cancellationToken);
@@ -183,13 +213,15 @@ internal sealed class IngestStore : IAsyncDisposable
 
     /// <summary>
     /// Finds rows under <paramref name="roots"/> whose file the walk did not meet and that are not on disk now
-    /// (checked again, so a file added during the walk is never reported), and deletes them when <paramref name="prune"/>.
+    /// (checked again with <c>lstat</c>, so a file added during the walk, a dangling link or an entry that cannot
+    /// be examined is never reported), and deletes them when <see cref="IngestOptions.Prune"/> and the safety checks
+    /// of <see cref="PruneGuard"/> pass (or <see cref="IngestOptions.Force"/>). Records each root's filesystem.
     /// </summary>
+    /// <exception cref="GalleryException">The prune was refused; nothing was deleted.</exception>
     public async Task<(IReadOnlyList<string> Missing, long Pruned)> FindMissingAsync(
-        IReadOnlyList<string> roots, IReadOnlyList<string> unlooked, bool prune, CancellationToken cancellationToken = default)
+        IReadOnlyList<string> roots, IReadOnlyList<string> unlooked, IngestOptions options, CancellationToken cancellationToken = default)
     {
-        var missing = new List<string>();
-        var ids = new List<long>();
+        var missing = new List<(long Id, string Path, string Root)>();
         await using (var query = new NpgsqlCommand(UnseenUnderRootsSql, _connection))
         {
             query.Parameters.AddWithValue("roots", roots.Select(IngestRoots.AsPrefix).ToArray());
@@ -198,22 +230,98 @@ internal sealed class IngestStore : IAsyncDisposable
             while (await reader.ReadAsync(cancellationToken))
             {
                 var path = reader.GetString(1);
-                if (!File.Exists(path))
+                if (IsGone(path))
                 {
-                    ids.Add(reader.GetInt64(0));
-                    missing.Add(path);
+                    var root = roots.First(r => path == r || path.StartsWith(IngestRoots.AsPrefix(r), StringComparison.Ordinal));
+                    missing.Add((reader.GetInt64(0), path, root));
                 }
             }
         }
 
-        if (!prune || ids.Count == 0)
+        var facts = await ReadRootFactsAsync(roots, missing, cancellationToken);
+        var refusals = facts.Select(f => PruneGuard.Check(f, options.PruneMaxFraction)).OfType<string>().ToList();
+        var paths = missing.Select(m => m.Path).ToList();
+        var prune = options.Prune && !options.DryRun && missing.Count > 0;
+        if (prune && refusals.Count > 0 && !options.Force)
         {
-            return (missing, 0);
+            throw new GalleryException(PruneGuard.Refusal(missing.Count, refusals));
         }
 
-        await using var delete = new NpgsqlCommand(PruneSql, _connection);
-        delete.Parameters.AddWithValue("ids", ids.ToArray());
-        return (missing, await delete.ExecuteNonQueryAsync(cancellationToken));
+        await using var transaction = await _connection.BeginTransactionAsync(cancellationToken);
+        long pruned = 0;
+        if (prune)
+        {
+            await using var delete = new NpgsqlCommand(PruneSql, _connection, transaction);
+            delete.Parameters.Add(new NpgsqlParameter<long[]>("ids", missing.Select(m => m.Id).ToArray()));
+            delete.Parameters.Add(new NpgsqlParameter<string[]>("roots", missing.Select(m => m.Root).ToArray()));
+            delete.Parameters.AddWithValue("forced", refusals.Count > 0);
+            pruned = await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // A root is trusted to be "the" filesystem only when it showed files (or never had rows): an empty mount
+        // point must not overwrite the device it is compared against.
+        var trusted = facts.Where(f => f.Device is not null && (f.SeenFiles > 0 || f.Rows == 0 || (prune && options.Force))).ToList();
+        if (trusted.Count > 0)
+        {
+            await using var record = new NpgsqlCommand(RecordRootsSql, _connection, transaction);
+            record.Parameters.AddWithValue("paths", trusted.Select(f => f.Root).ToArray());
+            record.Parameters.AddWithValue("devices", trusted.Select(f => unchecked((long)f.Device!.Value)).ToArray());
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (paths, pruned);
+    }
+
+    // Only "nothing there" counts: an entry that cannot be examined (permission, I/O error) is not known to be gone,
+    // and a dangling link is still an entry.
+    private static bool IsGone(string path)
+    {
+        try
+        {
+            return Files.NativeFile.LStat(path) is null;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<IReadOnlyList<PruneRootFacts>> ReadRootFactsAsync(
+        IReadOnlyList<string> roots, IReadOnlyList<(long Id, string Path, string Root)> missing, CancellationToken cancellationToken)
+    {
+        var facts = new List<PruneRootFacts>();
+        await using var query = new NpgsqlCommand(RootFactsSql, _connection);
+        query.Parameters.AddWithValue("roots", roots.ToArray());
+        query.Parameters.AddWithValue("prefixes", roots.Select(IngestRoots.AsPrefix).ToArray());
+        await using var reader = await query.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var root = reader.GetString(0);
+            ulong? device;
+            string? deviceError = null;
+            try
+            {
+                device = Files.NativeFile.StatFollowing(root)?.Device;
+                deviceError = device is null ? "it vanished during the run" : null;
+            }
+            catch (IOException exception)
+            {
+                device = null;
+                deviceError = $"it cannot be examined ({exception.Message})";
+            }
+
+            facts.Add(new PruneRootFacts(
+                root,
+                Rows: reader.GetInt64(1),
+                SeenFiles: reader.GetInt64(2),
+                Missing: missing.Count(m => m.Root == root),
+                RecordedDevice: reader.IsDBNull(3) ? null : unchecked((ulong)reader.GetInt64(3)),
+                Device: device,
+                DeviceError: deviceError));
+        }
+
+        return facts;
     }
 
     /// <summary>Groups of paths sharing content with a file seen in this run.</summary>

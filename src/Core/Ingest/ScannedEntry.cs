@@ -9,4 +9,5 @@ namespace DbFirst.Ingest;
 /// The entry stands for a directory whose contents were not read (unreadable, or a link not followed):
 /// rows under it are not reported missing, since nobody looked.
 /// </param>
-internal sealed record ScannedEntry(string Path, ScanOutcome Outcome, ImageFacts? Facts = null, string? Error = null, bool IsDirectory = false);
+/// <param name="ViaSymlink">The path is a followed symbolic link: readers accept a link there later.</param>
+internal sealed record ScannedEntry(string Path, ScanOutcome Outcome, ImageFacts? Facts = null, string? Error = null, bool IsDirectory = false, bool ViaSymlink = false);

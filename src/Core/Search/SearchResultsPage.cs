@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using DbFirst.Files;
 using DbFirst.Imaging;
 using SkiaSharp;
 
@@ -17,14 +18,31 @@ internal sealed class SearchResultsPage
     private const int JpegQuality = 80;
 
     private readonly OrientedImageDecoder _decoder = new();
+    private readonly IngestedFileReader _reader;
+
+    /// <param name="reader">Reads the images; one with default limits when null.</param>
+    public SearchResultsPage(IngestedFileReader? reader = null)
+    {
+        _reader = reader ?? new IngestedFileReader();
+    }
 
     /// <summary>Writes the page for <paramref name="hits"/> to <paramref name="path"/>.</summary>
     /// <param name="path">The HTML file to write.</param>
     /// <param name="title">What was searched for, e.g. <c>"a red car"</c> or <c>similar to #42</c>.</param>
     /// <param name="hits">The results, nearest first.</param>
     /// <param name="queryImage">The query image for a similar-image search, shown above the grid.</param>
+    /// <param name="files">
+    /// What ingest recorded about each hit's file (size, hash, whether it was reached through a link), so a thumbnail
+    /// is never made from a file swapped in since; a hit missing here is read with only the kind and size checks.
+    /// </param>
     /// <param name="cancellationToken">Stops between thumbnails.</param>
-    public async Task WriteAsync(string path, string title, IReadOnlyList<SearchHit> hits, string? queryImage = null, CancellationToken cancellationToken = default)
+    public async Task WriteAsync(
+        string path,
+        string title,
+        IReadOnlyList<SearchHit> hits,
+        string? queryImage = null,
+        IReadOnlyDictionary<long, IngestedFile>? files = null,
+        CancellationToken cancellationToken = default)
     {
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
@@ -38,7 +56,7 @@ internal sealed class SearchResultsPage
             .Append("</style></head><body>\n<h1>").Append(Encode(title)).Append("</h1>\n");
         if (queryImage is not null)
         {
-            html.Append("<figure class=\"query\">").Append(Thumbnail(queryImage)).Append("<figcaption>query: ").Append(Encode(queryImage)).Append("</figcaption></figure>\n");
+            html.Append("<figure class=\"query\">").Append(Thumbnail(new IngestedFile(queryImage), cancellationToken)).Append("<figcaption>query: ").Append(Encode(queryImage)).Append("</figcaption></figure>\n");
         }
 
         html.Append("<p>").Append(hits.Count.ToString(CultureInfo.InvariantCulture)).Append(" results, nearest first (cosine distance).</p>\n<div class=\"grid\">\n");
@@ -46,7 +64,8 @@ internal sealed class SearchResultsPage
         {
             cancellationToken.ThrowIfCancellationRequested();
             var hit = hits[i];
-            html.Append("<figure>").Append(Thumbnail(hit.Path))
+            var file = files is not null && files.TryGetValue(hit.Id, out var recorded) && recorded.Path == hit.Path ? recorded : new IngestedFile(hit.Path);
+            html.Append("<figure>").Append(Thumbnail(file, cancellationToken))
                 .Append("<figcaption><b>").Append((i + 1).ToString(CultureInfo.InvariantCulture)).Append(".</b> #")
                 .Append(hit.Id.ToString(CultureInfo.InvariantCulture)).Append(" &middot; distance ")
                 .Append(hit.Distance.ToString("F4", CultureInfo.InvariantCulture)).Append("<br>")
@@ -63,11 +82,13 @@ internal sealed class SearchResultsPage
         await File.WriteAllTextAsync(path, html.ToString(), new UTF8Encoding(false), cancellationToken);
     }
 
-    private string Thumbnail(string imagePath)
+    private string Thumbnail(IngestedFile file, CancellationToken cancellationToken)
     {
+        var imagePath = file.Path;
         try
         {
-            using var bitmap = _decoder.Decode(imagePath);
+            using var encoded = _reader.ReadData(file, cancellationToken);
+            using var bitmap = _decoder.Decode(encoded, imagePath);
             var scale = Math.Min(1.0, ThumbnailSize / (double)Math.Max(bitmap.Width, bitmap.Height));
             var info = new SKImageInfo(Math.Max(1, (int)(bitmap.Width * scale)), Math.Max(1, (int)(bitmap.Height * scale)), SKColorType.Rgba8888, SKAlphaType.Premul);
             using var small = bitmap.Resize(info, new SKSamplingOptions(SKCubicResampler.Mitchell)) ?? throw new InvalidOperationException("resize failed");

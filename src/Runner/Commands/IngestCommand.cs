@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace DbFirst.Runner.Commands;
 
-/// <summary><c>dbfirst ingest DIR… [--follow-symlinks] [--prune] [--json]</c>: registers the images under some folders.</summary>
+/// <summary><c>dbfirst ingest DIR… [--follow-symlinks] [--prune [--dry-run] [--force]] [--json]</c>: registers the images under some folders.</summary>
 internal static class IngestCommand
 {
     private const int ListedInSummary = 10;
@@ -22,16 +22,24 @@ internal static class IngestCommand
         };
         var followSymlinks = new Option<bool>("--follow-symlinks") { Description = "Follow symbolic links (each folder is still entered once, so loops are harmless)" };
         var prune = new Option<bool>("--prune") { Description = "Delete the rows of files under the folders that are gone from disk" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "With --prune: list the rows that would be deleted, delete none" };
+        var force = new Option<bool>("--force") { Description = "With --prune: delete even when the safety checks refuse (empty or remounted folder, too many rows)" };
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on stdout, and nothing else" };
 
         var ingest = new Command("ingest", "Register the JPEG, PNG, WebP, GIF and BMP images under folders (recognised by their bytes)")
         {
-            directories, followSymlinks, prune, json,
+            directories, followSymlinks, prune, dryRun, force, json,
         };
 
         CommandAction.Set(ingest, options, console, async (context, parse, cancellationToken) =>
         {
-            var ingestOptions = new IngestOptions(parse.GetValue(directories) ?? [], parse.GetValue(followSymlinks), parse.GetValue(prune));
+            var ingestOptions = new IngestOptions(
+                parse.GetValue(directories) ?? [],
+                parse.GetValue(followSymlinks),
+                parse.GetValue(prune),
+                Force: parse.GetValue(force),
+                DryRun: parse.GetValue(dryRun),
+                PruneMaxFraction: ReadPruneMaxFraction(context.Configuration));
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
             var ingester = new GalleryIngester(dataSource);
 
@@ -47,7 +55,7 @@ internal static class IngestCommand
             }
             else
             {
-                await WriteSummaryAsync(console.Error, report, ingestOptions.Prune);
+                await WriteSummaryAsync(console.Error, report, ingestOptions);
                 if (note is not null)
                 {
                     await console.Error.WriteLineAsync(TerminalText.Escape(note));
@@ -80,7 +88,12 @@ internal static class IngestCommand
             });
     }
 
-    private static async Task WriteSummaryAsync(TextWriter error, IngestReport report, bool pruned)
+    private static double ReadPruneMaxFraction(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        configuration["Ingest:PruneMaxFraction"] is not { Length: > 0 } text ? 0.1
+        : double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 1 ? value
+        : throw new GalleryException($"Ingest:PruneMaxFraction must be a number between 0 and 1, not '{text}'");
+
+    private static async Task WriteSummaryAsync(TextWriter error, IngestReport report, IngestOptions options)
     {
         await error.WriteLineAsync(
             $"dbfirst: scanned {report.Scanned} files: {report.Added} added, {report.Updated} updated, {report.Unchanged} unchanged, " +
@@ -97,10 +110,11 @@ internal static class IngestCommand
 
         if (report.Missing.Count > 0)
         {
-            await error.WriteLineAsync(pruned
-                ? $"dbfirst: {report.Missing.Count} files vanished; pruned {report.Pruned} rows"
+            await error.WriteLineAsync(
+                options.Prune && options.DryRun ? $"dbfirst: {report.Missing.Count} files vanished; --dry-run: would prune {report.Missing.Count} rows, deleted none"
+                : options.Prune ? $"dbfirst: {report.Missing.Count} files vanished; pruned {report.Pruned} rows (logged in gallery.prune_log)"
                 : $"dbfirst: {report.Missing.Count} files vanished (--prune deletes their rows)");
-            foreach (var path in report.Missing.Take(ListedInSummary))
+            foreach (var path in options.DryRun ? report.Missing : report.Missing.Take(ListedInSummary))
             {
                 await error.WriteLineAsync($"  missing: {TerminalText.Escape(path)}");
             }

@@ -29,7 +29,7 @@ internal static class SearchCommand
 
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
             var hits = await new GallerySearch(dataSource).SearchByEmbeddingAsync(embedding, parse.GetValue(output.K), output.Filter(parse), cancellationToken);
-            await output.WriteAsync(console, parse, $"Search: \u201c{query}\u201d", hits, null, cancellationToken);
+            await output.WriteAsync(console, parse, dataSource, $"Search: \u201c{query}\u201d", hits, null, cancellationToken);
             return CommandAction.Success;
         });
         return command;

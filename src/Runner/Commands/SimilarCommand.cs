@@ -26,7 +26,7 @@ internal static class SimilarCommand
                 source = await path.ExecuteScalarAsync(cancellationToken) as string;
             }
 
-            await output.WriteAsync(console, parse, $"Similar to image #{imageId}", hits, source, cancellationToken);
+            await output.WriteAsync(console, parse, dataSource, $"Similar to image #{imageId}", hits, source, cancellationToken);
             return CommandAction.Success;
         });
         return command;

@@ -18,7 +18,6 @@ internal static class StatusCommand
         var command = new Command("status", "Show how much of the gallery is embedded, what failed and why, the model and the index") { json };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            var settings = EmbeddingSettings.Read(context.Configuration);
             string modelName;
             bool isTestModel;
             using (var model = ClipModelLoader.Load(context, parse, options))
@@ -28,7 +27,7 @@ internal static class StatusCommand
             }
 
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
-            var status = await new GalleryStatusReader(dataSource).ReadAsync(modelName, settings.MaxAttempts, cancellationToken);
+            var status = await new GalleryStatusReader(dataSource).ReadAsync(modelName, cancellationToken);
             PgvectorVersion pgvector;
             await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
             {
@@ -44,11 +43,13 @@ internal static class StatusCommand
             var o = console.Out;
             await o.WriteLineAsync($"rows       {status.Rows,10:N0}");
             await o.WriteLineAsync($"embedded   {status.Embedded,10:N0}" + (status.EmbeddedWithOtherModel > 0 ? $"  ({status.EmbeddedWithOtherModel:N0} by another model: dbfirst embed --reembed)" : ""));
-            await o.WriteLineAsync($"pending    {status.Pending,10:N0}");
+            await o.WriteLineAsync($"pending    {status.Pending,10:N0}" + (status.Retrying > 0
+                ? $"  ({status.Retrying:N0} retrying after a transient failure, next at {status.NextAttemptAt:u})"
+                : ""));
             await o.WriteLineAsync($"failed     {status.Failed,10:N0}");
             foreach (var failure in status.Failures)
             {
-                await o.WriteLineAsync($"  {failure.Rows,8:N0}  {(failure.Permanent ? "permanent" : "gave up  ")}  {TerminalText.Escape(failure.Reason)}");
+                await o.WriteLineAsync($"  {failure.Rows,8:N0}  {(failure.Permanent ? "permanent" : "retrying ")}  {TerminalText.Escape(failure.Reason)}");
             }
 
             await o.WriteLineAsync($"model      {TerminalText.Escape(modelName)}{(isTestModel ? " (test model: results are NOT semantic)" : "")}");

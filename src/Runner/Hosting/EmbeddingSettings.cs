@@ -1,5 +1,6 @@
 using System.Globalization;
 using DbFirst.Embedding;
+using DbFirst.Files;
 using Microsoft.Extensions.Configuration;
 
 namespace DbFirst.Runner.Hosting;
@@ -16,6 +17,8 @@ internal static class EmbeddingSettings
             BatchSize = Int(section, nameof(EmbeddingOptions.BatchSize), defaults.BatchSize),
             MaxAttempts = Int(section, nameof(EmbeddingOptions.MaxAttempts), defaults.MaxAttempts),
             RetryDelay = Time(section, nameof(EmbeddingOptions.RetryDelay), defaults.RetryDelay),
+            MaxRetryDelay = Time(section, nameof(EmbeddingOptions.MaxRetryDelay), defaults.MaxRetryDelay),
+            Files = FileSettings.Read(configuration),
             PreprocessParallelism = Int(section, nameof(EmbeddingOptions.PreprocessParallelism), defaults.PreprocessParallelism),
             MaxBatchesInFlight = Int(section, nameof(EmbeddingOptions.MaxBatchesInFlight), defaults.MaxBatchesInFlight),
             ClaimIdleTimeout = Time(section, nameof(EmbeddingOptions.ClaimIdleTimeout), defaults.ClaimIdleTimeout),
