@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Anthropic.Models.Messages;
+using DbFirst.Files;
 using Npgsql;
 
 namespace DbFirst.Claude;
@@ -21,7 +22,9 @@ internal sealed class GalleryAsker
         """;
 
     private const string ImageRowsSql = """
-        SELECT id, content_sha256, description FROM gallery.image_gallery WHERE id = ANY(@ids)
+        SELECT id, content_sha256, description, path, byte_size, ingested_via_symlink
+        FROM gallery.image_gallery
+        WHERE id = ANY(@ids)
         """;
 
     private const string StoreSql = """
@@ -81,14 +84,15 @@ internal sealed class GalleryAsker
         {
             var image = images[i];
             var caption = new StringBuilder($"Image {i + 1} (gallery id {image.Id}, file {Path.GetFileName(image.Path)}).");
-            if (rows.TryGetValue(image.Id, out var row) && row.Description is { } description)
+            rows.TryGetValue(image.Id, out var row);
+            if (row?.Description is { } description)
             {
                 caption.Append(" Stored description: ").Append(description);
             }
 
             try
             {
-                var prepared = await _preparer.PrepareAsync(image.Path, cancellationToken);
+                var prepared = await _preparer.PrepareAsync(row?.File ?? new IngestedFile(image.Path), cancellationToken);
                 content.Add(ClaudeClient.TextBlock(caption.ToString()));
                 content.Add(ClaudeClient.ImageBlock(prepared));
             }
@@ -170,14 +174,19 @@ internal sealed class GalleryAsker
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
+            var sha256 = reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1);
             rows[reader.GetInt64(0)] = new ImageRow(
-                reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1),
-                reader.IsDBNull(2) ? null : reader.GetString(2));
+                sha256,
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                new IngestedFile(reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetInt64(4), sha256, reader.GetBoolean(5)));
         }
 
         return rows;
     }
 
-    /// <summary>What an answer depends on besides the file: the content hash ingest recorded and the stored description.</summary>
-    internal sealed record ImageRow(byte[]? ContentSha256, string? Description);
+    /// <summary>
+    /// What an answer depends on besides the file: the content hash ingest recorded and the stored description; and the
+    /// file as ingest recorded it, so the bytes sent are those the hash stands for.
+    /// </summary>
+    internal sealed record ImageRow(byte[]? ContentSha256, string? Description, IngestedFile File);
 }

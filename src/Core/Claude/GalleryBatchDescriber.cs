@@ -75,7 +75,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
             PreparedImage image;
             try
             {
-                image = await _preparer.PrepareAsync(candidate.Path, cancellationToken);
+                image = await _preparer.PrepareAsync(candidate.File, cancellationToken);
             }
             catch (Exception exception) when (exception is ImagePreparationException or IOException or UnauthorizedAccessException)
             {

@@ -1,3 +1,4 @@
+using DbFirst.Files;
 using Npgsql;
 
 namespace DbFirst.Claude;
@@ -14,7 +15,8 @@ internal sealed class GalleryDescriber
     private const string SelectSql = """
         SELECT id, path, content_sha256,
                (@force OR describe_requested_at IS NOT NULL OR description IS NULL
-                OR description_model IS DISTINCT FROM @model) AS needs_description
+                OR description_model IS DISTINCT FROM @model) AS needs_description,
+               byte_size, ingested_via_symlink
         FROM gallery.image_gallery
         WHERE (@all OR id = ANY(@ids) OR (cardinality(@ids) = 0 AND describe_requested_at IS NOT NULL))
           AND (@force OR describe_requested_at IS NOT NULL OR description IS NULL
@@ -139,7 +141,7 @@ internal sealed class GalleryDescriber
         PreparedImage image;
         try
         {
-            image = await _preparer.PrepareAsync(candidate.Path, cancellationToken);
+            image = await _preparer.PrepareAsync(candidate.File, cancellationToken);
         }
         catch (Exception exception) when (exception is ImagePreparationException or IOException or UnauthorizedAccessException)
         {
@@ -215,7 +217,13 @@ internal sealed class GalleryDescriber
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            candidates.Add(new Candidate(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2), reader.GetBoolean(3)));
+            candidates.Add(new Candidate(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2),
+                reader.GetBoolean(3),
+                reader.IsDBNull(4) ? null : reader.GetInt64(4),
+                reader.GetBoolean(5)));
         }
 
         return candidates;
@@ -226,5 +234,11 @@ internal sealed class GalleryDescriber
     /// <param name="Path">Its file.</param>
     /// <param name="ContentSha256">The image's content hash when it was selected: what is sent, and what a result is stored against.</param>
     /// <param name="NeedsDescription">False when it already has a description by the current model.</param>
-    internal sealed record Candidate(long Id, string Path, byte[]? ContentSha256, bool NeedsDescription);
+    /// <param name="ByteSize">The file's length at ingest.</param>
+    /// <param name="ViaSymlink">Ingest met the path as a symbolic link.</param>
+    internal sealed record Candidate(long Id, string Path, byte[]? ContentSha256, bool NeedsDescription, long? ByteSize = null, bool ViaSymlink = false)
+    {
+        /// <summary>The file as ingest recorded it, so the bytes sent are those the stored hash stands for.</summary>
+        public IngestedFile File => new(Path, ByteSize, ContentSha256, ViaSymlink);
+    }
 }
