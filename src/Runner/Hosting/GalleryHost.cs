@@ -4,6 +4,7 @@ using DbFirst.Database;
 using DbFirst.Embedding;
 using DbFirst.Indexing;
 using DbFirst.Jobs;
+using DbFirst.Runner.Gallery;
 using DbFirst.Search;
 using Hangfire;
 using Microsoft.AspNetCore.Builder;
@@ -25,7 +26,7 @@ internal static class GalleryHost
     /// <summary>How long a stopping server waits for the batch in hand to be committed.</summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromMinutes(5);
 
-    /// <summary>The web host: Hangfire server, dashboard at <c>/hangfire</c>, <c>/health</c>.</summary>
+    /// <summary>The web host: Hangfire server, dashboard at <c>/hangfire</c>, the gallery page at <c>/</c>, <c>/health</c>.</summary>
     public static WebApplication BuildServe(IConfiguration configuration, string connectionString, ClipModel model, string urls)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
@@ -33,10 +34,17 @@ internal static class GalleryHost
         builder.WebHost.UseUrls(urls);
         AddServices(builder.Services, builder.Configuration, connectionString, model, "serve");
 
+        var access = new DashboardAccessFilter(configuration["Dashboard:Username"], configuration["Dashboard:Password"]);
+        var hosts = HostRules.Create(configuration["Dashboard:AllowedHosts"], urls, access.RequiresCredentials);
+        AddGalleryPage(builder.Services, builder.Configuration, model);
+
         var app = builder.Build();
-        UseDashboard(app, configuration);
+        // First: no page, dashboard or action sees a request from a foreign Host or Origin, or one that fails the access rule.
+        app.UseMiddleware<RequestOriginGuard>(access, hosts);
+        UseDashboard(app, access);
         app.MapHealthEndpoint();
         app.MapEmbedTextEndpoint();
+        app.MapGalleryPage();
         return app;
     }
 
@@ -44,9 +52,15 @@ internal static class GalleryHost
     /// Maps the dashboard at <c>/hangfire</c>: local requests only, or basic auth for everyone when credentials are
     /// configured; the storage connection string is never displayed.
     /// </summary>
-    public static void UseDashboard(IApplicationBuilder app, IConfiguration configuration)
+    public static void UseDashboard(IApplicationBuilder app, IConfiguration configuration) =>
+        UseDashboard(app, new DashboardAccessFilter(configuration["Dashboard:Username"], configuration["Dashboard:Password"]));
+
+    /// <summary>
+    /// Maps the dashboard with <paramref name="access"/>. Where ASP.NET Core antiforgery is registered (as in
+    /// <c>serve</c>), Hangfire refuses every dashboard POST without its token.
+    /// </summary>
+    public static void UseDashboard(IApplicationBuilder app, DashboardAccessFilter access)
     {
-        var access = new DashboardAccessFilter(configuration["Dashboard:Username"], configuration["Dashboard:Password"]);
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             DashboardTitle = "DbFirst jobs",
@@ -80,6 +94,24 @@ internal static class GalleryHost
             throw new GalleryException(
                 $"the database lacks migration(s) {string.Join(", ", pending.Select(m => m.Version))}: run 'dbfirst migrate up' first");
         }
+    }
+
+    /// <summary>The gallery page's services; antiforgery also arms Hangfire's dashboard against cross-site POSTs.</summary>
+    private static void AddGalleryPage(IServiceCollection services, IConfiguration configuration, ClipModel model)
+    {
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "dbfirst-antiforgery";
+            options.Cookie.SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Strict;
+            options.Cookie.HttpOnly = true;
+        });
+        services.AddSingleton(provider => new GallerySearch(provider.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(provider => new GalleryPageStore(provider.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(provider => new CachedGalleryStatus(
+            provider.GetRequiredService<NpgsqlDataSource>(), model.Name, provider.GetRequiredService<EmbeddingOptions>().MaxAttempts));
+        services.AddSingleton(provider => new GalleryAskService(
+            provider.GetRequiredService<NpgsqlDataSource>(), model, provider.GetRequiredService<ClaudeOptions>()));
+        services.AddSingleton(ThumbnailSettings.Create(configuration));
     }
 
     private static void AddServices(IServiceCollection services, IConfiguration configuration, string connectionString, ClipModel model, string role)
