@@ -64,7 +64,8 @@ internal static class GalleryHtml
         var headers = http.Response.Headers;
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
-        headers["Referrer-Policy"] = "no-referrer";
+        // Not no-referrer: under it Chromium sends "Origin: null" with the page's own form posts, which the Origin check refuses.
+        headers["Referrer-Policy"] = "same-origin";
         headers.CacheControl = "no-store";
         return Results.Content(Page(title, body), "text/html; charset=utf-8", Encoding.UTF8, statusCode);
     }

@@ -8,6 +8,7 @@ using DbFirst.Runner.Gallery;
 using DbFirst.Search;
 using Hangfire;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -99,9 +100,13 @@ internal static class GalleryHost
     /// <summary>The gallery page's services; antiforgery also arms Hangfire's dashboard against cross-site POSTs.</summary>
     private static void AddGalleryPage(IServiceCollection services, IConfiguration configuration, ClipModel model)
     {
+        // Keys live in memory only: nothing unencrypted on disk, and a restart merely asks the browser to reload the form.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddAntiforgery(options =>
         {
             options.Cookie.Name = "dbfirst-antiforgery";
+            // One cookie for the page and the dashboard (whose path base would otherwise scope a second one to /hangfire).
+            options.Cookie.Path = "/";
             options.Cookie.SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Strict;
             options.Cookie.HttpOnly = true;
         });
