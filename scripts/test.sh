@@ -5,6 +5,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 scripts/db.sh start >/dev/null
+# The gallery page's browser tests drive Debian's Chromium (installed once; they skip, saying so, without it).
+scripts/install-browser.sh || echo "test.sh: warning: could not install Chromium; the browser tests will be skipped" >&2
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e

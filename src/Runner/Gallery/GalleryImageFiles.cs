@@ -15,9 +15,20 @@ internal static class GalleryImageFiles
     public static async Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken = default)
     {
         var info = new FileInfo(path);
-        if (!info.Exists || info.LinkTarget is not null || (info.Attributes & (FileAttributes.Directory | FileAttributes.Device | FileAttributes.ReparsePoint)) != 0)
+        if (info.LinkTarget is not null || Directory.Exists(path) || (info.Exists && (info.Attributes & FileAttributes.ReparsePoint) != 0))
         {
             throw new IOException("not a regular file");
+        }
+
+        if (!info.Exists)
+        {
+            throw new FileNotFoundException("the file is gone", path);
+        }
+
+        // FIFOs and devices report length 0: refusing empty files before opening keeps a FIFO from blocking the open.
+        if (info.Length == 0)
+        {
+            throw new IOException("the file is empty");
         }
 
         if (info.Length > MaxBytes)
