@@ -1,11 +1,12 @@
 -- The operator's way to have one image embedded again (from the gallery page's "re-embed" button or psql):
 -- the row becomes pending with a clean retry state, and the next embed-pending run embeds it with the
 -- configured model. The old embedding is dropped at once, so searches stop returning a vector the operator
--- distrusts.
+-- distrusts. SECURITY DEFINER so gallery_operator may do exactly this without UPDATE on the table.
 CREATE FUNCTION gallery.request_reembed(image_id bigint)
 RETURNS boolean
 LANGUAGE sql
 VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
   UPDATE gallery.image_gallery
