@@ -144,6 +144,28 @@ public sealed class GalleryPageBrowserTests : IAsyncLifetime
     }
 
     [BrowserFact]
+    public async Task Ask_ShowsClaudesAnswer_AndARepeatComesFromTheCache()
+    {
+        var question = $"which of these is red? ({Guid.NewGuid():N})";
+        await _page.GotoAsync("/");
+        await _page.FillAsync("input[name=question]", question);
+        await _page.ClickAsync("form[action='/ask'] button[type=submit]");
+        await _page.WaitForSelectorAsync("#answer");
+        var first = await _page.InnerTextAsync("#answer");
+        var callsAfterFirst = _serve.Claude.Requests.Count;
+
+        await _page.FillAsync("input[name=question]", question);
+        await _page.ClickAsync("form[action='/ask'] button[type=submit]");
+        await _page.WaitForSelectorAsync("#answer");
+
+        Assert.StartsWith("A test description number", first);
+        Assert.Equal(first, await _page.InnerTextAsync("#answer"));
+        Assert.Contains("gallery.ask_cache", await _page.InnerTextAsync("main"));
+        Assert.Equal(callsAfterFirst, _serve.Claude.Requests.Count);
+        Assert.Equal(3, await _page.Locator(".grid figure").CountAsync());
+    }
+
+    [BrowserFact]
     public async Task PostWithAForeignOrigin_IsRefused()
     {
         var id = await _serve.Database.ScalarAsync<long>("SELECT min(id) FROM gallery.image_gallery WHERE path LIKE '%/purple.jpg'");

@@ -134,6 +134,25 @@ public sealed partial class GalleryPageTests
         Assert.DoesNotContain("<script", page, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Password", page, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(_serve.Database.Name, page);
+        Assert.DoesNotContain(GalleryServeFixture.ApiKey, page);
+    }
+
+    [Fact]
+    public async Task WithoutApiKey_TheAskBoxSaysSo_AndAskIsRefusedCleanly()
+    {
+        using var client = _serve.CreateClient();
+        client.BaseAddress = _serve.WithoutKeyAddress;
+
+        var page = await client.GetStringAsync("/");
+        var form = await client.GetStringAsync("/image/1");
+        var token = HiddenToken().Match(form).Groups[1].Value;
+        using var ask = await client.PostAsync("/ask", new FormUrlEncodedContent([new("__RequestVerificationToken", token), new("question", "which is red?"), new("k", "3")]));
+
+        Assert.Contains("Ask is off", page);
+        Assert.Contains("ANTHROPIC_API_KEY", page);
+        Assert.DoesNotContain("action=\"/ask\"", page);
+        Assert.Equal(HttpStatusCode.BadRequest, ask.StatusCode);
+        Assert.Contains("asking needs ANTHROPIC_API_KEY", await ask.Content.ReadAsStringAsync());
     }
 
     private static HttpRequestMessage RemoveJob(string job, string origin, string? token)
@@ -153,6 +172,9 @@ public sealed partial class GalleryPageTests
 
     [GeneratedRegex("class=\"path\">([^<]*)</a>")]
     private static partial Regex PathLinks();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex HiddenToken();
 
     [GeneratedRegex("<meta name=\"csrf-token\" content=\"([^\"]+)\"")]
     private static partial Regex CsrfToken();
