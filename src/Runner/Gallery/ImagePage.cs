@@ -50,7 +50,18 @@ internal static class ImagePage
             return GalleryHtml.Result(http, Path.GetFileName(image.Path), html.ToString());
         }
 
-        var similar = await services.GetRequiredService<GallerySearch>().SimilarAsync(id, SimilarCount, cancellationToken: http.RequestAborted);
+        IReadOnlyList<SearchHit> similar;
+        try
+        {
+            similar = await services.GetRequiredService<GallerySearch>().SimilarAsync(id, SimilarCount, cancellationToken: http.RequestAborted);
+        }
+        catch (GalleryException exception)
+        {
+            // Re-embedded or deleted since the row was read above.
+            html.Append("<p class=\"notice\">").Append(GalleryHtml.Encode(exception.Message)).Append("</p>");
+            return GalleryHtml.Result(http, Path.GetFileName(image.Path), html.ToString());
+        }
+
         var details = await services.GetRequiredService<GalleryPageStore>().ByIdsAsync(similar.Select(h => h.Id).ToList(), http.RequestAborted);
         var duplicates = similar.Where(h => h.Distance <= DuplicateDistance).ToList();
         html.Append("<h2>Near-duplicates</h2>\n");
