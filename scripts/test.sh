@@ -14,6 +14,8 @@ install_test_needs() {
   if [ -z "${DBFIRST_TEST_CONNECTION:-}" ]; then
     scripts/db.sh start >/dev/null
   fi
+  # The gallery page's browser tests drive Debian's Chromium (they skip, saying so, without it).
+  scripts/install-browser.sh || echo "test.sh: warning: could not install Chromium; the browser tests will be skipped" >&2
   # Real photos from Debian's python3-skimage; the tests that use them skip, saying why, without them.
   if [ ! -f data/samples/photos/chelsea.png ]; then
     scripts/sample-photos.sh >/dev/null || echo "test.sh: sample photos unavailable; the real-photo tests will skip" >&2

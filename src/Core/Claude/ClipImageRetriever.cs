@@ -6,17 +6,22 @@ namespace DbFirst.Claude;
 
 /// <summary>
 /// Retrieves images for <c>ask</c> through <see cref="GallerySearch"/>, so filters, iterative scans and the tuned
-/// index setting are the same as for <c>dbfirst search</c>. Owns and disposes the model.
+/// index setting are the same as for <c>dbfirst search</c>. Disposes the model only when it owns it.
 /// </summary>
 internal sealed class ClipImageRetriever : IImageRetriever, IDisposable
 {
     private readonly GallerySearch _search;
     private readonly ClipModel _model;
+    private readonly bool _ownsModel;
 
-    public ClipImageRetriever(NpgsqlDataSource dataSource, ClipModel model)
+    /// <param name="dataSource">The gallery database.</param>
+    /// <param name="model">The CLIP model whose text encoder embeds the question.</param>
+    /// <param name="ownsModel">False where a host shares its one loaded model between services.</param>
+    public ClipImageRetriever(NpgsqlDataSource dataSource, ClipModel model, bool ownsModel = true)
     {
         _search = new GallerySearch(dataSource);
         _model = model;
+        _ownsModel = ownsModel;
     }
 
     /// <summary>The same search as <c>dbfirst search</c>: CLIP's text embedding, then the tuned vector index.</summary>
@@ -26,5 +31,11 @@ internal sealed class ClipImageRetriever : IImageRetriever, IDisposable
         return hits.Select(hit => new RetrievedImage(hit.Id, hit.Path, hit.Distance)).ToList();
     }
 
-    public void Dispose() => _model.Dispose();
+    public void Dispose()
+    {
+        if (_ownsModel)
+        {
+            _model.Dispose();
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Hangfire.Dashboard;
+using Microsoft.AspNetCore.Http;
 
 namespace DbFirst.Runner.Hosting;
 
@@ -37,22 +38,26 @@ internal sealed class DashboardAccessFilter : IDashboardAsyncAuthorizationFilter
 
     public bool RequiresCredentials => _usernameHash is not null;
 
-    public Task<bool> AuthorizeAsync(DashboardContext context)
+    public Task<bool> AuthorizeAsync(DashboardContext context) => Task.FromResult(IsAllowed(context.GetHttpContext()));
+
+    /// <summary>
+    /// The one access rule of <c>dbfirst serve</c>'s pages (dashboard and gallery page alike). When it refuses and
+    /// credentials are configured, it adds the challenge that makes browsers ask for them; the caller answers 401.
+    /// </summary>
+    public bool IsAllowed(HttpContext http)
     {
-        var http = context.GetHttpContext();
         if (!RequiresCredentials)
         {
-            return Task.FromResult(http.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote));
+            return http.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote);
         }
 
         if (HasValidCredentials(http.Request.Headers.Authorization.ToString()))
         {
-            return Task.FromResult(true);
+            return true;
         }
 
-        // Hangfire answers 401 for an unauthenticated request; the challenge makes browsers ask for the password.
         http.Response.Headers.WWWAuthenticate = $"Basic realm=\"{Realm}\", charset=\"UTF-8\"";
-        return Task.FromResult(false);
+        return false;
     }
 
     private bool HasValidCredentials(string header)

@@ -4,9 +4,11 @@ using DbFirst.Database;
 using DbFirst.Embedding;
 using DbFirst.Indexing;
 using DbFirst.Jobs;
+using DbFirst.Runner.Gallery;
 using DbFirst.Search;
 using Hangfire;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +29,7 @@ internal static class GalleryHost
 
     private const string IndexDataSourceKey = "index";
 
-    /// <summary>The web host: Hangfire server, dashboard at <c>/hangfire</c>, <c>/health</c>.</summary>
+    /// <summary>The web host: Hangfire server, dashboard at <c>/hangfire</c>, the gallery page at <c>/</c>, <c>/health</c>.</summary>
     public static WebApplication BuildServe(IConfiguration configuration, string connectionString, ClipModel model, string urls)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
@@ -35,10 +37,17 @@ internal static class GalleryHost
         builder.WebHost.UseUrls(urls);
         AddServices(builder.Services, builder.Configuration, connectionString, model, "serve");
 
+        var access = new DashboardAccessFilter(configuration["Dashboard:Username"], configuration["Dashboard:Password"]);
+        var hosts = HostRules.Create(configuration["Dashboard:AllowedHosts"], urls, access.RequiresCredentials);
+        AddGalleryPage(builder.Services, builder.Configuration, model);
+
         var app = builder.Build();
-        UseDashboard(app, configuration);
+        // First: no page, dashboard or action sees a request from a foreign Host or Origin, or one that fails the access rule.
+        app.UseMiddleware<RequestOriginGuard>(access, hosts);
+        UseDashboard(app, access);
         app.MapHealthEndpoint();
         app.MapEmbedTextEndpoint();
+        app.MapGalleryPage();
         return app;
     }
 
@@ -46,9 +55,15 @@ internal static class GalleryHost
     /// Maps the dashboard at <c>/hangfire</c>: local requests only, or basic auth for everyone when credentials are
     /// configured; the storage connection string is never displayed.
     /// </summary>
-    public static void UseDashboard(IApplicationBuilder app, IConfiguration configuration)
+    public static void UseDashboard(IApplicationBuilder app, IConfiguration configuration) =>
+        UseDashboard(app, new DashboardAccessFilter(configuration["Dashboard:Username"], configuration["Dashboard:Password"]));
+
+    /// <summary>
+    /// Maps the dashboard with <paramref name="access"/>. Where ASP.NET Core antiforgery is registered (as in
+    /// <c>serve</c>), Hangfire refuses every dashboard POST without its token.
+    /// </summary>
+    public static void UseDashboard(IApplicationBuilder app, DashboardAccessFilter access)
     {
-        var access = new DashboardAccessFilter(configuration["Dashboard:Username"], configuration["Dashboard:Password"]);
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             DashboardTitle = "DbFirst jobs",
@@ -93,6 +108,27 @@ internal static class GalleryHost
         ?? (connectionString == LocalCluster.ConnectionString(LocalCluster.RuntimeLogin)
             ? LocalCluster.ConnectionString(LocalCluster.OwnerLogin)
             : connectionString);
+
+    /// <summary>The gallery page's services; antiforgery also arms Hangfire's dashboard against cross-site POSTs.</summary>
+    private static void AddGalleryPage(IServiceCollection services, IConfiguration configuration, ClipModel model)
+    {
+        // Keys live in memory only: nothing unencrypted on disk, and a restart merely asks the browser to reload the form.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "dbfirst-antiforgery";
+            // One cookie for the page and the dashboard (whose path base would otherwise scope a second one to /hangfire).
+            options.Cookie.Path = "/";
+            options.Cookie.SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Strict;
+            options.Cookie.HttpOnly = true;
+        });
+        services.AddSingleton(provider => new GallerySearch(provider.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(provider => new GalleryPageStore(provider.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(provider => new CachedGalleryStatus(provider.GetRequiredService<NpgsqlDataSource>(), model.Name));
+        services.AddSingleton(provider => new GalleryAskService(
+            provider.GetRequiredService<NpgsqlDataSource>(), model, provider.GetRequiredService<ClaudeOptions>()));
+        services.AddSingleton(ThumbnailSettings.Create(configuration));
+    }
 
     private static void AddServices(IServiceCollection services, IConfiguration configuration, string connectionString, ClipModel model, string role)
     {
