@@ -14,7 +14,6 @@ public sealed class GalleryAskerTests : IAsyncLifetime
     {
         _bed = await ClaudeTestBed.StartAsync(Key);
         _ids = [await _bed.AddImageAsync("a.jpg"), await _bed.AddImageAsync("b.jpg")];
-        await _bed.Database.ExecuteAsync("UPDATE gallery.image_gallery SET content_sha256 = sha256(path::bytea)");
     }
 
     public async Task DisposeAsync() => await _bed.DisposeAsync();
@@ -28,7 +27,7 @@ public sealed class GalleryAskerTests : IAsyncLifetime
 
         var first = await asker.AskAsync("red?", 2);
         var repeated = await asker.AskAsync("red?", 2);
-        await _bed.Database.ExecuteAsync($"UPDATE gallery.image_gallery SET content_sha256 = sha256('new bytes') WHERE id = {_ids[1]}");
+        await _bed.ChangeImageAsync(_ids[1], TestImages.SplitRedBlue(300, 100));
         var afterChange = await asker.AskAsync("red?", 2);
         await _bed.Database.ExecuteAsync($"UPDATE gallery.image_gallery SET description = 'now described' WHERE id = {_ids[0]}");
         var afterDescription = await asker.AskAsync("red?", 2);

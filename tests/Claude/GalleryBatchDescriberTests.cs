@@ -91,13 +91,12 @@ public sealed class GalleryBatchDescriberTests : IAsyncLifetime
     {
         var changed = await _bed.AddImageAsync("changed.jpg");
         var kept = await _bed.AddImageAsync("kept.jpg");
-        await _bed.Database.ExecuteAsync("UPDATE gallery.image_gallery SET content_sha256 = sha256(path::bytea)");
         await using var dataSource = _bed.Database.CreateDataSource();
         using var describer = new GalleryBatchDescriber(dataSource, Options());
         await describer.SubmitAsync(new DescribeRequest([], All: true));
 
         // What ingest does when the file's bytes change: a new hash, and the description state cleared.
-        await _bed.Database.ExecuteAsync($"UPDATE gallery.image_gallery SET content_sha256 = sha256('new bytes') WHERE id = {changed}");
+        await _bed.ChangeImageAsync(changed, TestImages.SplitRedBlue(300, 100));
         var collection = await describer.CollectAsync();
         var afterCollect = await _bed.Database.ScalarAsync<string>($"SELECT coalesce(description, 'none') FROM gallery.image_gallery WHERE id = {changed}");
         var resubmitted = await describer.SubmitAsync(new DescribeRequest([], All: true));

@@ -53,6 +53,36 @@ public sealed class LeastPrivilegeTests : IClassFixture<PostgresFixture>
     }
 
     [Fact]
+    public async Task RuntimeLogin_IngestsPrunesAndQueuesRequests_WithTheGrantsTheRoleTableLists()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var runtime = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = LocalCluster.RuntimeLogin }.ConnectionString;
+        var folder = Directory.CreateTempSubdirectory("dbfirst-runtime-");
+        try
+        {
+            DbFirst.Tests.Embedding.TestImages.WriteJpeg(Path.Combine(folder.FullName, "a.jpg"), 64, 48, seed: 1);
+            DbFirst.Tests.Embedding.TestImages.WriteJpeg(Path.Combine(folder.FullName, "b.jpg"), 64, 48, seed: 2);
+            await using var dataSource = GalleryDataSource.Create(runtime);
+            var ingester = new DbFirst.Ingest.GalleryIngester(dataSource);
+            await ingester.IngestAsync(new DbFirst.Ingest.IngestOptions([folder.FullName]));
+            File.Delete(Path.Combine(folder.FullName, "b.jpg"));
+
+            var report = await ingester.IngestAsync(new DbFirst.Ingest.IngestOptions([folder.FullName], Prune: true));
+            await using var requests = dataSource.CreateCommand(
+                "SELECT gallery.request_description(id) AND gallery.request_reembed(id) FROM gallery.image_gallery");
+            var queued = await requests.ExecuteScalarAsync();
+
+            Assert.Equal(1, report.Pruned);
+            Assert.Equal(1L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.prune_log"));
+            Assert.Equal(true, queued);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task RunningServe_HasNoSuperuserSession_AndPublishesALoopbackUrl()
     {
         var database = _fixture.Database;

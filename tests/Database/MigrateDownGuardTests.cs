@@ -51,6 +51,28 @@ public sealed class MigrateDownGuardTests
     }
 
     [Fact]
+    public async Task DownPastTheRolesMigration_AsTheOwner_OnlyRevokes_SoMembershipsSurviveDownAndUp()
+    {
+        // The superuser step makes the runtime login a member of gallery_analyst; the owner may not drop roles.
+        await using var database = await TestDatabase.CreateAsync();
+        var migrator = new GalleryMigrator(database.ConnectionString);
+
+        var losses = await migrator.DownLossesAsync(17);
+        var rolledBack = await migrator.MigrateDownAsync(17, force: true);
+        var memberAfterDown = await IsMemberAsync(database, "dbfirst_app");
+        var grantsAfterDown = await database.ScalarAsync<long>(
+            "SELECT count(*) FROM information_schema.role_table_grants WHERE grantee IN ('gallery_analyst', 'gallery_operator') AND table_schema = 'gallery'");
+        await migrator.MigrateUpAsync();
+
+        Assert.DoesNotContain(losses, loss => loss.Version == 18);
+        Assert.Contains(18L, rolledBack);
+        Assert.True(memberAfterDown);
+        Assert.Equal(0L, grantsAfterDown);
+        Assert.True(await IsMemberAsync(database, "dbfirst_app"));
+        Assert.True(await database.ScalarAsync<bool>("SELECT has_table_privilege('gallery_analyst', 'gallery.image_gallery', 'SELECT')"));
+    }
+
+    [RoleAdminFact]
     public async Task DownPastTheRolesMigration_WithAMember_Refuses_AndWithForceTheMembershipSurvivesDownAndUp()
     {
         await using var database = await TestDatabase.CreateAsync();
@@ -82,7 +104,7 @@ public sealed class MigrateDownGuardTests
         }
     }
 
-    [Fact]
+    [RoleAdminFact]
     public async Task RestoreMemberships_RecreatesADroppedRole_AndGrantsItsMembersAgain()
     {
         await using var database = await TestDatabase.CreateAsync(migrate: false);

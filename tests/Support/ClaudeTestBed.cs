@@ -35,13 +35,27 @@ internal sealed class ClaudeTestBed : IAsyncDisposable
     public async Task<long> AddImageAsync(string name, byte[]? bytes = null, bool write = true)
     {
         var path = Path.Combine(Folder, name);
-        if (write)
+        if (!write)
         {
-            await File.WriteAllBytesAsync(path, bytes ?? TestImages.SplitRedBlue(200, 100));
+            return await Database.ScalarAsync<long>($"INSERT INTO gallery.image_gallery (path) VALUES ('{path}') RETURNING id");
         }
 
-        return await Database.ScalarAsync<long>($"INSERT INTO gallery.image_gallery (path) VALUES ('{path}') RETURNING id");
+        // Recorded as ingest records it (size and hash), since every read checks the file is still the ingested one.
+        bytes ??= TestImages.SplitRedBlue(200, 100);
+        await File.WriteAllBytesAsync(path, bytes);
+        return await Database.ScalarAsync<long>(
+            $"INSERT INTO gallery.image_gallery (path, byte_size, content_sha256) VALUES ('{path}', {bytes.Length}, '{Hex(bytes)}') RETURNING id");
     }
+
+    /// <summary>Gives image <paramref name="id"/> new bytes on disk and records them as a re-ingest would (new size and hash).</summary>
+    public async Task ChangeImageAsync(long id, byte[] bytes)
+    {
+        var path = await Database.ScalarAsync<string>($"SELECT path FROM gallery.image_gallery WHERE id = {id}");
+        await File.WriteAllBytesAsync(path!, bytes);
+        await Database.ExecuteAsync($"UPDATE gallery.image_gallery SET byte_size = {bytes.Length}, content_sha256 = '{Hex(bytes)}' WHERE id = {id}");
+    }
+
+    private static string Hex(byte[] bytes) => "\\x" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 
     public async ValueTask DisposeAsync()
     {

@@ -26,6 +26,8 @@ internal static class DownStepGuard
         NpgsqlConnection connection, IEnumerable<long> versions, IReadOnlyDictionary<long, Type> migrations, CancellationToken cancellationToken)
     {
         var losses = new List<DownStepLoss>();
+        // A login that may not drop roles (the local cluster's owner) only revokes on the way down: no role is lost.
+        var canDropRoles = await CanDropRolesAsync(connection, cancellationToken);
         foreach (var version in versions.OrderDescending())
         {
             if (!migrations.TryGetValue(version, out var type))
@@ -42,7 +44,7 @@ internal static class DownStepGuard
                 }
             }
 
-            if (type.GetCustomAttribute<DownDropsRolesAttribute>() is { } drops)
+            if (canDropRoles && type.GetCustomAttribute<DownDropsRolesAttribute>() is { } drops)
             {
                 var members = (await MembershipsAsync(connection, drops.Roles, cancellationToken))
                     .Where(m => !drops.Roles.Contains(m.Member, StringComparer.Ordinal))
@@ -73,7 +75,8 @@ internal static class DownStepGuard
             .SelectMany(drops => drops.Roles)
             .Distinct(StringComparer.Ordinal)
             .ToList();
-        return roles.Count == 0
+        // A login that may not drop roles only revokes on the way down: there is nothing to restore.
+        return roles.Count == 0 || !await CanDropRolesAsync(connection, cancellationToken)
             ? []
             : (await MembershipsAsync(connection, roles, cancellationToken)).Where(m => !roles.Contains(m.Member, StringComparer.Ordinal)).ToList();
     }
@@ -106,6 +109,12 @@ internal static class DownStepGuard
                 END $$
                 """, cancellationToken);
         }
+    }
+
+    private static async Task<bool> CanDropRolesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user", connection);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     private static async Task<long> CountAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
