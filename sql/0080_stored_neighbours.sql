@@ -30,6 +30,9 @@ CREATE TABLE gallery.image_neighbours (
 -- near_duplicates reads the pairs under a distance; the INCLUDE makes that an index-only scan.
 CREATE INDEX image_neighbours_distance_idx ON gallery.image_neighbours (distance) INCLUDE (image_id, neighbour_id);
 CREATE INDEX image_neighbours_neighbour_idx ON gallery.image_neighbours (neighbour_id);
+-- An image's closest stored pair, asked on every write of one of its neighbours; without this index
+-- the planner reads min(distance) off the distance index and filters by image (seconds per batch).
+CREATE INDEX image_neighbours_image_distance_idx ON gallery.image_neighbours (image_id, distance);
 
 COMMENT ON TABLE gallery.image_neighbours IS
   'Stored nearest neighbours per image (nearest, plus any of the 10 nearest within near_duplicates.radius), kept by triggers; read by gallery.near_duplicates.';
@@ -49,12 +52,14 @@ ON CONFLICT (key) DO NOTHING;
 -- The storage radius, readable by analysts who cannot read gallery.settings.
 CREATE FUNCTION gallery.neighbour_radius()
 RETURNS real
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: PL/pgSQL keeps its plan, and this runs on every embedding write
 STABLE
 SECURITY DEFINER
 SET search_path = gallery, public, pg_temp
 AS $fn$
-  SELECT coalesce((SELECT s.value::real FROM gallery.settings s WHERE s.key = 'near_duplicates.radius'), 0.05);
+BEGIN
+  RETURN coalesce((SELECT s.value::real FROM gallery.settings s WHERE s.key = 'near_duplicates.radius'), 0.05);
+END;
 $fn$;
 
 COMMENT ON FUNCTION gallery.neighbour_radius() IS
@@ -63,11 +68,12 @@ COMMENT ON FUNCTION gallery.neighbour_radius() IS
 -- True when the table has a valid vector index: without one a neighbour probe is a full scan.
 CREATE FUNCTION gallery.has_vector_index()
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE plpgsql  -- not sql: PL/pgSQL keeps its plan, and this runs on every embedding write
 STABLE
 SET search_path = gallery, public, pg_temp
 AS $fn$
-  SELECT EXISTS (
+BEGIN
+  RETURN EXISTS (
     SELECT 1
     FROM pg_index i
     JOIN pg_class c ON c.oid = i.indexrelid
@@ -75,6 +81,7 @@ AS $fn$
     WHERE i.indrelid = 'gallery.image_gallery'::regclass
       AND i.indisvalid
       AND am.amname IN ('hnsw', 'ivfflat'));
+END;
 $fn$;
 
 COMMENT ON FUNCTION gallery.has_vector_index() IS
