@@ -98,9 +98,11 @@ public sealed class SearchFunctionsTests : IClassFixture<SearchGalleryFixture>
             "SELECT id, distance FROM gallery.search_by_embedding($1, $2, folder => $3)",
             new Vector(query), 10, "/synthetic/c007");
 
-        Assert.True(indexScans > 0, "the HNSW index was not used");
+        // Since migration 82 indexes the path, the planner ranks a 100-row folder exactly (bitmap scan and
+        // sort) rather than through HNSW: the answer must then be the exact one.
         Assert.Equal(10, hits.Count);
         var exact = _gallery.BruteForce(query, 10, row => row.Path.StartsWith("/synthetic/c007/", StringComparison.Ordinal));
+        Assert.True(indexScans > 0 || Recall(hits, exact) == 1.0, $"neither through the index nor exact: recall {Recall(hits, exact):F2}");
         Assert.True(Recall(hits, exact) >= 0.8, $"recall {Recall(hits, exact):F2}");
 
         var (partial, _) = await SearchAsync(Scan.Index,
