@@ -97,7 +97,9 @@ internal static class GalleryHost
             provider.GetRequiredService<ILogger<EmbeddingPipeline>>()));
         services.AddTransient<EmbedPendingJob>();
         services.AddSingleton<ITextEmbedder>(new ClipTextEmbedder(model));
-        services.AddSingleton(provider => new VectorIndexManager(provider.GetRequiredService<NpgsqlDataSource>()));
+        // Read here, at start, so a bad Index:BuildMemoryCeiling stops the host with one clear line.
+        var buildMemoryCeiling = BuildMemoryCeiling.Parse(configuration[BuildMemoryCeiling.ConfigurationKey]);
+        services.AddSingleton(provider => new VectorIndexManager(provider.GetRequiredService<NpgsqlDataSource>(), buildMemoryCeiling));
         services.AddTransient<MaintainIndexJob>();
         // The describe-pending job reads the key here, in the process, never from its Hangfire arguments.
         services.AddSingleton(ClaudeOptions.FromConfiguration(key => configuration[key]));
