@@ -101,6 +101,7 @@ internal static class GalleryHost
         var buildMemoryCeiling = BuildMemoryCeiling.Parse(configuration[BuildMemoryCeiling.ConfigurationKey]);
         services.AddSingleton(provider => new VectorIndexManager(provider.GetRequiredService<NpgsqlDataSource>(), buildMemoryCeiling));
         services.AddTransient<MaintainIndexJob>();
+        services.AddTransient<FillNeighboursJob>();
         // The describe-pending job reads the key here, in the process, never from its Hangfire arguments.
         services.AddSingleton(ClaudeOptions.FromConfiguration(key => configuration[key]));
         services.AddSingleton(DescribePendingLimits.FromConfiguration(key => configuration[key]));
