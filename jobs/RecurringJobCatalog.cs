@@ -17,6 +17,9 @@ internal static class RecurringJobCatalog
             id, job => job.RunAsync(null, CancellationToken.None), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc })),
         new(MaintainIndexJob.Id, Cron.Daily(3), (manager, id, cron) => manager.AddOrUpdate<MaintainIndexJob>(
             id, job => job.RunAsync(CancellationToken.None), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc })),
+        // Only works when images are queued (bulk loads, migration 80); an empty queue costs one query.
+        new(FillNeighboursJob.Id, "*/5 * * * *", (manager, id, cron) => manager.AddOrUpdate<FillNeighboursJob>(
+            id, job => job.RunAsync(CancellationToken.None), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc })),
         // Off unless Jobs:describe-pending:Enabled=true: every image it describes is billed by Anthropic.
         new(DescribePendingJob.Id, Cron.Hourly(), (manager, id, cron) => manager.AddOrUpdate<DescribePendingJob>(
             id, job => job.RunAsync(CancellationToken.None), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc }),

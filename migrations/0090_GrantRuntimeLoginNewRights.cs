@@ -4,9 +4,9 @@ namespace DbFirst.Migrations;
 
 /// <summary>
 /// Grants the runtime login <c>dbfirst_app</c> what it needs on the objects added after version 40 (the prune log and
-/// ingest roots, the describe and re-embed requests), and lets a re-embed request clear the retry back-off.
+/// ingest roots, the describe and re-embed requests, filling the stored neighbours), and lets a re-embed request clear the retry back-off.
 /// </summary>
-[Migration(90, "Grant dbfirst_app the prune tables and the request functions; request_reembed clears the back-off")]
+[Migration(90, "Grant dbfirst_app the prune tables, the request functions and fill_neighbours; request_reembed clears the back-off")]
 public sealed class GrantRuntimeLoginNewRights : Migration
 {
     /// <inheritdoc />
@@ -16,7 +16,7 @@ public sealed class GrantRuntimeLoginNewRights : Migration
     public override void Down() => Execute.Sql(
         """
         REVOKE ALL ON gallery.ingest_roots, gallery.prune_log FROM dbfirst_app;
-        REVOKE EXECUTE ON FUNCTION gallery.request_description(bigint), gallery.request_reembed(bigint) FROM dbfirst_app;
+        REVOKE EXECUTE ON FUNCTION gallery.request_description(bigint), gallery.request_reembed(bigint), gallery.fill_neighbours(int) FROM dbfirst_app;
         CREATE OR REPLACE FUNCTION gallery.request_reembed(image_id bigint)
         RETURNS boolean
         LANGUAGE sql

@@ -53,7 +53,7 @@ public sealed class LeastPrivilegeTests : IClassFixture<PostgresFixture>
     }
 
     [Fact]
-    public async Task RuntimeLogin_IngestsPrunesAndQueuesRequests_WithTheGrantsTheRoleTableLists()
+    public async Task RuntimeLogin_IngestsPrunesQueuesRequestsAndFillsNeighbours_WithTheGrantsTheRoleTableLists()
     {
         await using var database = await TestDatabase.CreateAsync();
         var runtime = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = LocalCluster.RuntimeLogin }.ConnectionString;
@@ -71,6 +71,8 @@ public sealed class LeastPrivilegeTests : IClassFixture<PostgresFixture>
             await using var requests = dataSource.CreateCommand(
                 "SELECT gallery.request_description(id) AND gallery.request_reembed(id) FROM gallery.image_gallery");
             var queued = await requests.ExecuteScalarAsync();
+            await using var fill = dataSource.CreateCommand("SELECT gallery.fill_neighbours(10)");
+            await fill.ExecuteScalarAsync();
 
             Assert.Equal(1, report.Pruned);
             Assert.Equal(1L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.prune_log"));

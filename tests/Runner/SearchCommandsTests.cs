@@ -61,6 +61,42 @@ public sealed class SearchCommandsTests : IClassFixture<SearchGalleryFixture>
     }
 
     [Fact]
+    public async Task Duplicates_SaysWhatIsNotCovered_AndRefreshFillsItIn()
+    {
+        var pending = await _gallery.Database.ScalarAsync<long>("SELECT count(*) FROM gallery.neighbour_pending");
+        var before = await CliRun.InvokeAsync("duplicates", "--connection", Connection);
+        var refreshed = await CliRun.InvokeAsync("duplicates", "--refresh", "--connection", Connection);
+
+        Assert.Equal(0, before.ExitCode);
+        if (pending > 0)
+        {
+            Assert.Contains("have no stored neighbours yet", before.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, refreshed.ExitCode);
+        Assert.Contains("queued image(s)", refreshed.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("have no stored neighbours yet", refreshed.Error, StringComparison.Ordinal);
+        Assert.Contains("4 near-duplicate pair(s)", refreshed.Error, StringComparison.Ordinal);
+        Assert.Equal(0L, await _gallery.Database.ScalarAsync<long>("SELECT count(*) FROM gallery.neighbour_pending"));
+    }
+
+    [Fact]
+    public async Task IndexRebuildPlanJson_PrintsThePlan_AndBuildsNothing()
+    {
+        var builds = await _gallery.Database.ScalarAsync<long>("SELECT count(*) FROM gallery.index_builds");
+
+        var run = await CliRun.InvokeAsync("index", "rebuild", "--plan", "--json", "--m", "8", "--ef-construction", "32", "--connection", Connection);
+
+        Assert.Equal(0, run.ExitCode);
+        var plan = JsonDocument.Parse(run.Out).RootElement.GetProperty("plan");
+        Assert.Equal("hnsw", plan.GetProperty("method").GetString());
+        Assert.Equal(_gallery.Rows.Count, plan.GetProperty("rows").GetInt64());
+        Assert.Equal(BuildPlanner.HnswBytesPerRow(512, 8), plan.GetProperty("bytes_per_row").GetInt64());
+        Assert.False(plan.GetProperty("spills").GetBoolean());
+        Assert.Equal(builds, await _gallery.Database.ScalarAsync<long>("SELECT count(*) FROM gallery.index_builds"));
+    }
+
+    [Fact]
     public async Task IndexStatusJson_DescribesTheHnswIndex()
     {
         var run = await CliRun.InvokeAsync("index", "status", "--json", "--connection", Connection);

@@ -77,9 +77,29 @@ public sealed class VectorIndexManager
         """;
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly long _buildMemoryCeiling;
 
     /// <summary>Creates a manager over <paramref name="dataSource"/>.</summary>
-    public VectorIndexManager(NpgsqlDataSource dataSource) => _dataSource = dataSource;
+    public VectorIndexManager(NpgsqlDataSource dataSource, long? buildMemoryCeiling = null)
+    {
+        _dataSource = dataSource;
+        _buildMemoryCeiling = buildMemoryCeiling ?? BuildMemoryCeiling.Default;
+        ArgumentOutOfRangeException.ThrowIfLessThan(_buildMemoryCeiling, BuildMemoryCeiling.MinBytes);
+    }
+
+    /// <summary>
+    /// What <see cref="RebuildAsync"/> would do with <paramref name="options"/>: memory needed and given, whether the
+    /// HNSW graph spills to pgvector's on-disk path, and roughly how long it takes. Builds nothing.
+    /// </summary>
+    /// <exception cref="GalleryException">Bad options or a table too small for IVFFlat.</exception>
+    public async Task<BuildPlan> PlanAsync(IndexBuildOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await ScalarAsync<long>(connection, RowsSql, cancellationToken);
+        var (method, _, parameters) = Plan(options, rows);
+        return await PlanBuildAsync(connection, method, parameters, rows, cancellationToken);
+    }
 
     /// <summary>Reads the index's type, parameters, size, row count, last build and the search setting in force.</summary>
     public async Task<VectorIndexStatus> GetStatusAsync(CancellationToken cancellationToken = default)
@@ -125,15 +145,26 @@ public sealed class VectorIndexManager
         {
             var rows = await ScalarAsync<long>(connection, RowsSql, cancellationToken);
             var (method, withClause, parameters) = Plan(options, rows);
-            await SetBuildMemoryAsync(connection, method, rows, options.M ?? 16, log, cancellationToken);
+            await ApplyPlanAsync(connection, await PlanBuildAsync(connection, method, parameters, rows, cancellationToken), log, cancellationToken);
 
             // A build interrupted earlier leaves an invalid index under the new name.
             await ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{NewIndexName}", cancellationToken);
             log?.WriteLine($"building {method} index ({parameters}) over {rows:N0} rows concurrently; searches keep using the current index");
             var watch = Stopwatch.StartNew();
-            await ExecuteAsync(connection,
-                $"CREATE INDEX CONCURRENTLY {NewIndexName} ON gallery.image_gallery USING {method} (embedding vector_cosine_ops) WITH ({withClause})",
-                cancellationToken);
+            // pgvector says when the graph outgrows maintenance_work_mem: pass that on beside the plan.
+            NoticeEventHandler notice = (_, e) => log?.WriteLine($"postgres: {e.Notice.MessageText}");
+            connection.Notice += notice;
+            try
+            {
+                await ExecuteAsync(connection,
+                    $"CREATE INDEX CONCURRENTLY {NewIndexName} ON gallery.image_gallery USING {method} (embedding vector_cosine_ops) WITH ({withClause})",
+                    cancellationToken);
+            }
+            finally
+            {
+                connection.Notice -= notice;
+            }
+
             var seconds = watch.Elapsed.TotalSeconds;
 
             // Replace only the index DbFirst manages; another vector index on the column (a DBA's) stays. Renaming
@@ -266,13 +297,17 @@ public sealed class VectorIndexManager
             : $"rebuilt the invalid index {IndexName} ({build.Method}, {build.Parameters}): a failed concurrent build had left it unusable", true);
     }
 
-    // The build that recreates an index as it was: its method and parameters, except that IVFFlat needs enough rows.
-    private static IndexBuildOptions OptionsOf(string? method, string? parameters, long rows)
-    {
-        var settings = (parameters ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+    // "m = 16, ef_construction = 64" (or pg_class.reloptions' "m=16") as numbers by name.
+    private static Dictionary<string, int> ParseOptions(string? parameters) =>
+        (parameters ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(option => option.Split('=', 2, StringSplitOptions.TrimEntries))
             .Where(pair => pair.Length == 2 && int.TryParse(pair[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
             .ToDictionary(pair => pair[0], pair => int.Parse(pair[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+
+    // The build that recreates an index as it was: its method and parameters, except that IVFFlat needs enough rows.
+    private static IndexBuildOptions OptionsOf(string? method, string? parameters, long rows)
+    {
+        var settings = ParseOptions(parameters);
         if (method == Ivfflat && rows >= MinIvfflatRows)
         {
             // Lists follow the rows now, as pgvector advises, rather than the rows of the lost build.
@@ -329,7 +364,7 @@ public sealed class VectorIndexManager
         await using var connection = await OpenBuildConnectionAsync(cancellationToken);
         try
         {
-            await SetBuildMemoryAsync(connection, status.Method!, status.Rows, 16, log, cancellationToken);
+            await ApplyPlanAsync(connection, await PlanBuildAsync(connection, status.Method!, status.Parameters ?? "", status.Rows, cancellationToken), log, cancellationToken);
             log?.WriteLine($"reindexing {status.IndexName} concurrently");
             var watch = Stopwatch.StartNew();
             await ExecuteAsync(connection, $"REINDEX INDEX CONCURRENTLY gallery.{Quote(status.IndexName!)}", cancellationToken);
@@ -397,25 +432,31 @@ public sealed class VectorIndexManager
     }
 
     // Enough memory for the HNSW graph to stay in memory during the build (pgvector warns and slows
-    // down sharply once it does not), within bounds a shared server tolerates; parallel workers only
+    // down sharply once it does not), never above the configured ceiling; parallel workers only
     // where the table is big enough to repay starting them.
-    private static async Task SetBuildMemoryAsync(NpgsqlConnection connection, string method, long rows, int m, TextWriter? log, CancellationToken cancellationToken)
+    private async Task<BuildPlan> PlanBuildAsync(NpgsqlConnection connection, string method, string parameters, long rows, CancellationToken cancellationToken)
     {
-        const long MiB = 1024 * 1024;
         var dimensions = await ScalarAsync<int?>(connection, "SELECT vector_dims(embedding) FROM gallery.image_gallery WHERE embedding IS NOT NULL LIMIT 1", cancellationToken) ?? 512;
-        var perRow = method == Hnsw ? (4L * dimensions) + (2L * m * 16) + 256 : (4L * dimensions) + 64;
-        var wanted = Math.Clamp((long)(rows * perRow * 1.25), 64 * MiB, 4096 * MiB);
-        var current = await ScalarAsync<long>(connection, "SELECT pg_size_bytes(current_setting('maintenance_work_mem'))", cancellationToken);
-        var memoryMiB = Math.Max(wanted, current) / MiB;
         // The server's own max_parallel_maintenance_workers is the DBA's statement of how many cores a build may
         // take from queries (scripts/db.sh sets it to the machine's cores); small tables build faster serially.
         var maxWorkers = await ScalarAsync<int>(connection,
             "SELECT least(current_setting('max_parallel_workers')::int, current_setting('max_parallel_maintenance_workers')::int)", cancellationToken);
         var workers = rows >= 50_000 ? maxWorkers : 0;
+        var settings = ParseOptions(parameters);
+        return BuildPlanner.Plan(method, parameters, settings.GetValueOrDefault("m", 16), settings.GetValueOrDefault("ef_construction", 64),
+            rows, dimensions, _buildMemoryCeiling, workers, await LastBuildAsync(connection, cancellationToken));
+    }
+
+    private static async Task ApplyPlanAsync(NpgsqlConnection connection, BuildPlan plan, TextWriter? log, CancellationToken cancellationToken)
+    {
+        var kiB = (plan.MaintenanceWorkMemBytes / 1024).ToString(CultureInfo.InvariantCulture);
         await ExecuteAsync(connection,
-            $"SET maintenance_work_mem = '{memoryMiB.ToString(CultureInfo.InvariantCulture)}MB'; SET max_parallel_maintenance_workers = {workers.ToString(CultureInfo.InvariantCulture)}; SET statement_timeout = 0",
+            $"SET maintenance_work_mem = '{kiB}kB'; SET max_parallel_maintenance_workers = {plan.Workers.ToString(CultureInfo.InvariantCulture)}; SET statement_timeout = 0",
             cancellationToken);
-        log?.WriteLine($"build session: maintenance_work_mem = {memoryMiB} MB, max_parallel_maintenance_workers = {workers}");
+        foreach (var line in plan.Describe())
+        {
+            log?.WriteLine(line);
+        }
     }
 
     private async Task<NpgsqlConnection> OpenBuildConnectionAsync(CancellationToken cancellationToken)

@@ -62,13 +62,41 @@ internal static class IndexCommand
         var lists = new Option<int?>("--lists") { Description = "IVFFlat lists (default rows/1000 up to 1M rows, √rows beyond)" };
         var m = new Option<int?>("--m") { Description = "HNSW connections per node (default 16)" };
         var efConstruction = new Option<int?>("--ef-construction") { Description = "HNSW build candidate list (default 64)" };
-        var command = new Command("rebuild", "Build a new index CONCURRENTLY and swap it in; searches keep working throughout") { type, lists, m, efConstruction };
+        var planOnly = new Option<bool>("--plan") { Description = "Only print the build plan (memory needed and given, spill, rough time); build nothing" };
+        var json = new Option<bool>("--json") { Description = "Print {\"plan\":…,\"build\":…} as JSON (progress still goes to stderr)" };
+        var command = new Command("rebuild", "Build a new index CONCURRENTLY and swap it in; searches keep working throughout") { type, lists, m, efConstruction, planOnly, json };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
+            var ceiling = BuildMemoryCeiling.Parse(context.Configuration[BuildMemoryCeiling.ConfigurationKey]);
             await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
+            var manager = new VectorIndexManager(dataSource, ceiling);
+            var buildOptions = new IndexBuildOptions(parse.GetValue(type)!, parse.GetValue(lists), parse.GetValue(m), parse.GetValue(efConstruction));
+            if (parse.GetValue(planOnly))
+            {
+                var plan = await manager.PlanAsync(buildOptions, cancellationToken);
+                if (parse.GetValue(json))
+                {
+                    await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan }, s_json));
+                }
+                else
+                {
+                    foreach (var line in plan.Describe())
+                    {
+                        await console.Out.WriteLineAsync(line);
+                    }
+                }
+
+                return CommandAction.Success;
+            }
+
+            var planned = parse.GetValue(json) ? await manager.PlanAsync(buildOptions, cancellationToken) : null;
             var prefixed = new PrefixedWriter(console.Error);
-            await new VectorIndexManager(dataSource).RebuildAsync(
-                new IndexBuildOptions(parse.GetValue(type)!, parse.GetValue(lists), parse.GetValue(m), parse.GetValue(efConstruction)), prefixed, cancellationToken);
+            var build = await manager.RebuildAsync(buildOptions, prefixed, cancellationToken);
+            if (planned is not null)
+            {
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan = planned, build }, s_json));
+            }
+
             await console.Error.WriteLineAsync("dbfirst: the stored search setting was tuned for the previous index; run dbfirst index tune");
             return CommandAction.Success;
         });

@@ -146,11 +146,14 @@ internal static class GalleryHost
         services.AddTransient<EmbedPendingJob>();
         services.AddSingleton<ITextEmbedder>(new ClipTextEmbedder(model));
         services.AddSingleton(new EncoderKey(connectionString));
+        // Read here, at start, so a bad Index:BuildMemoryCeiling stops the host with one clear line.
+        var buildMemoryCeiling = BuildMemoryCeiling.Parse(configuration[BuildMemoryCeiling.ConfigurationKey]);
         // Index builds and swaps need table ownership (PostgreSQL 15 has no narrower right), so maintain-index
         // alone works through the owner login; every other job uses the runtime login's data source.
         services.AddKeyedSingleton(IndexDataSourceKey, (_, _) => GalleryDataSource.Create(IndexConnectionString(configuration, connectionString)));
-        services.AddSingleton(provider => new VectorIndexManager(provider.GetRequiredKeyedService<NpgsqlDataSource>(IndexDataSourceKey)));
+        services.AddSingleton(provider => new VectorIndexManager(provider.GetRequiredKeyedService<NpgsqlDataSource>(IndexDataSourceKey), buildMemoryCeiling));
         services.AddTransient<MaintainIndexJob>();
+        services.AddTransient<FillNeighboursJob>();
         // The describe-pending job reads the key here, in the process, never from its Hangfire arguments.
         services.AddSingleton(ClaudeOptions.FromConfiguration(key => configuration[key]));
         services.AddSingleton(DescribePendingLimits.FromConfiguration(key => configuration[key]));
