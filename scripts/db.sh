@@ -107,10 +107,16 @@ superuser_step() {
   { printf '\\set owner_password %s\n\\set app_password %s\n' "$owner_password" "$app_password"
     cat "$repo/sql/superuser/cluster.sql"; } | superuser_psql -d postgres >/dev/null
   write_passfile "$owner_password" "$app_password"
-  local db
+  local db err
   for db in $(superuser_psql -d postgres -c \
       "SELECT datname FROM pg_database WHERE datallowconn AND (datname = 'template1' OR datdba = '${owner}'::regrole) ORDER BY datname = 'template1' DESC, datname"); do
-    superuser_psql -d "$db" -f "$repo/sql/superuser/database.sql" >/dev/null
+    # A test run beside this one may drop its database between the listing and here: gone is fine, other failures are not.
+    if ! err="$(superuser_psql -d "$db" -f "$repo/sql/superuser/database.sql" 2>&1 >/dev/null)"; then
+      if superuser_psql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '${db}'" | grep -q 1; then
+        echo "$err" >&2
+        die "the superuser step failed in database ${db}"
+      fi
+    fi
   done
 }
 
