@@ -153,12 +153,15 @@ public sealed class SearchFunctionsTests : IClassFixture<SearchGalleryFixture>
             await set.ExecuteNonQueryAsync();
         }
 
+        // PostgreSQL 15 keeps a backend's unflushed counts from earlier transactions (the fill above, on this pooled
+        // connection) in the "current transaction" figure for up to a second, so compare before and after.
+        var before = await IndexScansAsync(connection, transaction);
         await using (var run = new NpgsqlCommand("SELECT count(*) FROM gallery.near_duplicates(0.01)", connection, transaction))
         {
             Assert.Equal(4L, await run.ExecuteScalarAsync());
         }
 
-        Assert.Equal(0, await IndexScansAsync(connection, transaction));
+        Assert.Equal(before, await IndexScansAsync(connection, transaction));
     }
 
     [Fact]
