@@ -8,24 +8,9 @@ namespace DbFirst.Tests.Support;
 public static class TestImages
 {
     /// <summary>A gradient whose blue channel depends on <paramref name="seed"/>, so different seeds give different files.</summary>
-    public static SKBitmap Picture(int width, int height, int seed = 0)
-    {
-        var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        var pixels = bitmap.GetPixelSpan();
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var i = (y * width + x) * 4;
-                pixels[i] = (byte)(x * 255 / width);
-                pixels[i + 1] = (byte)(y * 255 / height);
-                pixels[i + 2] = (byte)(seed * 37);
-                pixels[i + 3] = 255;
-            }
-        }
-
-        return bitmap;
-    }
+    public static SKBitmap Picture(int width, int height, int seed = 0) =>
+        Paint(width, height, SKAlphaType.Opaque, (x, y) =>
+            new SKColor((byte)(x * 255 / width), (byte)(y * 255 / height), (byte)(seed * 37)));
 
     public static byte[] Jpeg(int width, int height, int seed = 0) => Encode(width, height, seed, SKEncodedImageFormat.Jpeg);
 
@@ -37,24 +22,9 @@ public static class TestImages
     public static void WriteJpeg(string path, int width, int height, int seed) => File.WriteAllBytes(path, Jpeg(width, height, seed));
 
     /// <summary>A gradient with a 40-pixel checkerboard in blue, so resizing and cropping leave visible structure.</summary>
-    public static SKBitmap Gradient(int width, int height)
-    {
-        var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        var pixels = bitmap.GetPixelSpan();
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var i = (y * width + x) * 4;
-                pixels[i] = (byte)(x * 255 / width);
-                pixels[i + 1] = (byte)(y * 255 / height);
-                pixels[i + 2] = (byte)((x / 40 + y / 40) % 2 * 200);
-                pixels[i + 3] = 255;
-            }
-        }
-
-        return bitmap;
-    }
+    public static SKBitmap Gradient(int width, int height) =>
+        Paint(width, height, SKAlphaType.Unpremul, (x, y) =>
+            new SKColor((byte)(x * 255 / width), (byte)(y * 255 / height), (byte)((x / 40 + y / 40) % 2 * 200)));
 
     public static byte[] EncodeJpeg(SKBitmap bitmap, int quality = 90)
     {
@@ -111,6 +81,27 @@ public static class TestImages
     public static bool IsReddish(SKColor c) => c.Red > 180 && c.Blue < 90;
 
     public static bool IsBluish(SKColor c) => c.Blue > 180 && c.Red < 90;
+
+    // Opaque RGBA pixels written straight into the bitmap: SetPixel per pixel is slow for the 2400×1800 gradients.
+    private static SKBitmap Paint(int width, int height, SKAlphaType alphaType, Func<int, int, SKColor> colourAt)
+    {
+        var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, alphaType));
+        var pixels = bitmap.GetPixelSpan();
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var colour = colourAt(x, y);
+                var i = (y * width + x) * 4;
+                pixels[i] = colour.Red;
+                pixels[i + 1] = colour.Green;
+                pixels[i + 2] = colour.Blue;
+                pixels[i + 3] = 255;
+            }
+        }
+
+        return bitmap;
+    }
 
     private static byte[] Encode(int width, int height, int seed, SKEncodedImageFormat format)
     {
