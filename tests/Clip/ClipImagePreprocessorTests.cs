@@ -61,7 +61,7 @@ public sealed class ClipImagePreprocessorTests
     public void Preprocess_BombHeader_RefusedBeforeDecoding()
     {
         var path = Path.Combine(Path.GetTempPath(), $"dbfirst-bomb-{Guid.NewGuid():N}.png");
-        File.WriteAllBytes(path, ImageFixtures.PngHeaderOnly(60000, 60000));
+        File.WriteAllBytes(path, TestPng.WithHeader(60000, 60000));
         try
         {
             var error = Assert.Throws<ImageDecodeException>(() => _preprocessor.Preprocess(path));
@@ -87,7 +87,7 @@ public sealed class ClipImagePreprocessorTests
     [Fact]
     public void Preprocess_TruncatedJpeg_ThrowsImageDecodeException()
     {
-        var jpeg = ImageFixtures.EncodeJpeg(Solid(400, 300, new SKColor(10, 200, 30)));
+        var jpeg = TestImages.EncodeJpeg(Solid(400, 300, new SKColor(10, 200, 30)));
         using var stream = new MemoryStream(jpeg[..(jpeg.Length / 2)]);
 
         Assert.Throws<ImageDecodeException>(() => _preprocessor.Preprocess(stream, "half.jpg"));
@@ -130,8 +130,8 @@ public sealed class ClipImagePreprocessorTests
     [Fact]
     public void Preprocess_LargeJpeg_DctScaledDecodeStaysCloseToFullDecode()
     {
-        using var big = ImageFixtures.Gradient(2400, 1800);
-        var jpeg = ImageFixtures.EncodeJpeg(big);
+        using var big = TestImages.Gradient(2400, 1800);
+        var jpeg = TestImages.EncodeJpeg(big);
         var decoder = new OrientedImageDecoder();
         using var full = decoder.Decode(jpeg, "big.jpg");
 

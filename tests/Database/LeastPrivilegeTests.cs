@@ -60,8 +60,8 @@ public sealed class LeastPrivilegeTests : IClassFixture<PostgresFixture>
         var folder = Directory.CreateTempSubdirectory("dbfirst-runtime-");
         try
         {
-            DbFirst.Tests.Embedding.TestImages.WriteJpeg(Path.Combine(folder.FullName, "a.jpg"), 64, 48, seed: 1);
-            DbFirst.Tests.Embedding.TestImages.WriteJpeg(Path.Combine(folder.FullName, "b.jpg"), 64, 48, seed: 2);
+            TestImages.WriteJpeg(Path.Combine(folder.FullName, "a.jpg"), 64, 48, seed: 1);
+            TestImages.WriteJpeg(Path.Combine(folder.FullName, "b.jpg"), 64, 48, seed: 2);
             await using var dataSource = GalleryDataSource.Create(runtime);
             var ingester = new DbFirst.Ingest.GalleryIngester(dataSource);
             await ingester.IngestAsync(new DbFirst.Ingest.IngestOptions([folder.FullName]));

@@ -36,7 +36,7 @@ public sealed class EmbeddingPipelineTests : IDisposable
         File.WriteAllBytes(Path.Combine(_directory, "empty.jpg"), []);
         File.WriteAllText(Path.Combine(_directory, "text.jpg"), "this is not a picture");
         File.WriteAllBytes(Path.Combine(_directory, "truncated.jpg"), File.ReadAllBytes(good[0])[..200]);
-        File.WriteAllBytes(Path.Combine(_directory, "bomb.png"), ImageFixtures.PngHeaderOnly(60000, 60000));
+        File.WriteAllBytes(Path.Combine(_directory, "bomb.png"), TestPng.WithHeader(60000, 60000));
         await GalleryRows.InsertAsync(database, good.Concat(hostile.Keys.Select(name => Path.Combine(_directory, name))));
         var embedder = new CountingEmbedder(decodeImages: true);
         await using var dataSource = database.CreateDataSource();

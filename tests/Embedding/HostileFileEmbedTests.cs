@@ -18,8 +18,8 @@ public sealed class HostileFileEmbedTests
     public async Task FifoSocketAndSwappedSymlink_EachARecordedError_RestEmbedded_EmbedReturns()
     {
         using var folder = new ScratchFolder();
-        var paths = Enumerable.Range(0, 6).Select(i => folder.Write($"{i}.jpg", IngestFixtures.Jpeg(64, 48, seed: i))).ToList();
-        var elsewhere = folder.Write("../" + Path.GetFileName(folder.Root) + "-other.jpg", IngestFixtures.Jpeg(64, 48, seed: 99));
+        var paths = Enumerable.Range(0, 6).Select(i => folder.Write($"{i}.jpg", TestImages.Jpeg(64, 48, seed: i))).ToList();
+        var elsewhere = folder.Write("../" + Path.GetFileName(folder.Root) + "-other.jpg", TestImages.Jpeg(64, 48, seed: 99));
         await using var database = await TestDatabase.CreateAsync();
         Assert.Equal(0, (await CliRun.InvokeAsync("ingest", folder.Root, "--connection", database.ConnectionString)).ExitCode);
 
@@ -30,7 +30,7 @@ public sealed class HostileFileEmbedTests
         socket.Bind(new UnixDomainSocketEndPoint(paths[1]));
         File.Delete(paths[2]);
         File.CreateSymbolicLink(paths[2], elsewhere);
-        File.WriteAllBytes(paths[3], IngestFixtures.Jpeg(64, 48, seed: 42));
+        File.WriteAllBytes(paths[3], TestImages.Jpeg(64, 48, seed: 42));
 
         try
         {
@@ -67,7 +67,7 @@ public sealed class HostileFileEmbedTests
         var share = folder.CreateDirectory("share");
         for (var i = 0; i < 5; i++)
         {
-            folder.Write($"share/{i}.png", IngestFixtures.Png(8, 8, seed: i));
+            folder.Write($"share/{i}.png", TestImages.Png(8, 8, seed: i));
         }
 
         await using var database = await TestDatabase.CreateAsync();

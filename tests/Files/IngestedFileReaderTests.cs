@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using DbFirst.Files;
 using DbFirst.Tests.Ingest;
+using DbFirst.Tests.Support;
 
 namespace DbFirst.Tests.Files;
 
@@ -15,7 +16,7 @@ public sealed class IngestedFileReaderTests : IDisposable
     [Fact]
     public void TheIngestedFile_IsReadWhole()
     {
-        var bytes = IngestFixtures.Jpeg(40, 30, seed: 3);
+        var bytes = TestImages.Jpeg(40, 30, seed: 3);
         var path = _folder.Write("a.jpg", bytes);
 
         var read = _reader.ReadBytes(new IngestedFile(path, bytes.Length, SHA256.HashData(bytes)));

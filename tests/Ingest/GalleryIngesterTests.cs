@@ -16,19 +16,19 @@ public sealed class GalleryIngesterTests
     public async Task HostileFolder_RegistersEveryGoodImage_AndReportsEveryBadOne()
     {
         using var folder = new ScratchFolder();
-        var goodJpeg = folder.Write("good.jpg", IngestFixtures.Jpeg(64, 48, seed: 1));
-        var goodPng = folder.Write("good.png", IngestFixtures.Png(40, 30, seed: 2));
-        var webp = folder.Write("pictures/photo.webp", IngestFixtures.Webp(20, 10, seed: 3));
+        var goodJpeg = folder.Write("good.jpg", TestImages.Jpeg(64, 48, seed: 1));
+        var goodPng = folder.Write("good.png", TestImages.Png(40, 30, seed: 2));
+        var webp = folder.Write("pictures/photo.webp", TestImages.Webp(20, 10, seed: 3));
         var bmp = folder.Write("pictures/scan.bmp", IngestFixtures.Bmp(7, 5));
-        var unicode = folder.Write("pictures/café 写真 \"quoted\" it's.png", IngestFixtures.Png(12, 9, seed: 4));
-        var jpegNamedPng = folder.Write("jpeg-named.png", IngestFixtures.Jpeg(33, 22, seed: 6));
+        var unicode = folder.Write("pictures/café 写真 \"quoted\" it's.png", TestImages.Png(12, 9, seed: 4));
+        var jpegNamedPng = folder.Write("jpeg-named.png", TestImages.Jpeg(33, 22, seed: 6));
         var cmyk = folder.Write("cmyk.jpg", IngestFixtures.CmykJpeg);
-        var png16 = folder.Write("rgb16.png", IngestFixtures.Png16Bit(6, 4));
+        var png16 = folder.Write("rgb16.png", TestPng.Rgb16(6, 4));
         var gif = folder.Write("animated.gif", IngestFixtures.AnimatedGif());
-        var rotated = folder.Write("rotated.jpg", IngestFixtures.RotatedJpegWithCaptureTime(64, 48, "2021:06:01 10:20:30", "+02:00"));
-        var bomb = folder.Write("bomb.png", IngestFixtures.PngWithHeader(60000, 60000));
-        var insideDirectoryNamedJpg = folder.Write("x.jpg/inside.png", IngestFixtures.Png(8, 8, seed: 7));
-        var fullJpeg = IngestFixtures.Jpeg(64, 64, seed: 8);
+        var rotated = folder.Write("rotated.jpg", TestImages.RotatedJpegWithCaptureTime(64, 48, "2021:06:01 10:20:30", "+02:00"));
+        var bomb = folder.Write("bomb.png", TestPng.WithHeader(60000, 60000));
+        var insideDirectoryNamedJpg = folder.Write("x.jpg/inside.png", TestImages.Png(8, 8, seed: 7));
+        var fullJpeg = TestImages.Jpeg(64, 64, seed: 8);
         var truncatedScan = folder.Write("truncated-scan.jpg", fullJpeg[..(fullJpeg.Length * 3 / 4)]);
         var truncatedHeader = folder.Write("truncated-header.jpg", fullJpeg[..120]);
         folder.Write("empty.jpg", []);
@@ -86,10 +86,10 @@ public sealed class GalleryIngesterTests
         using var folder = new ScratchFolder();
         for (var i = 0; i < 11; i++)
         {
-            folder.Write($"set/{i}.png", IngestFixtures.Png(10 + i, 10, seed: i));
+            folder.Write($"set/{i}.png", TestImages.Png(10 + i, 10, seed: i));
         }
 
-        folder.Write("rotated.jpg", IngestFixtures.RotatedJpegWithCaptureTime(30, 20, "2020:01:02 03:04:05", "-05:00"));
+        folder.Write("rotated.jpg", TestImages.RotatedJpegWithCaptureTime(30, 20, "2020:01:02 03:04:05", "-05:00"));
         folder.WriteText("readme.txt", "hello");
         await using var database = await TestDatabase.CreateAsync();
         await using var dataSource = database.CreateDataSource();
@@ -109,8 +109,8 @@ public sealed class GalleryIngesterTests
     public async Task ChangedContent_GetsNewFacts_AndLosesEmbeddingAndDescription()
     {
         using var folder = new ScratchFolder();
-        var changing = folder.Write("changing.jpg", IngestFixtures.Jpeg(20, 20, seed: 1));
-        var steady = folder.Write("steady.jpg", IngestFixtures.Jpeg(20, 20, seed: 2));
+        var changing = folder.Write("changing.jpg", TestImages.Jpeg(20, 20, seed: 1));
+        var steady = folder.Write("steady.jpg", TestImages.Jpeg(20, 20, seed: 2));
         await using var database = await TestDatabase.CreateAsync();
         await using var dataSource = database.CreateDataSource();
         var ingester = new GalleryIngester(dataSource);
@@ -120,7 +120,7 @@ public sealed class GalleryIngesterTests
             SET embedding = array_fill(0.1, ARRAY[512])::vector, embedding_model = 'test', embedded_at = now(),
                 embed_attempts = 2, embed_error = 'earlier trouble', description = 'a gradient', description_model = 'claude', described_at = now()
             """);
-        var newBytes = IngestFixtures.Png(50, 25, seed: 9);
+        var newBytes = TestImages.Png(50, 25, seed: 9);
         await File.WriteAllBytesAsync(changing, newBytes);
 
         var report = await ingester.IngestAsync(new IngestOptions([folder.Root]));
@@ -144,8 +144,8 @@ public sealed class GalleryIngesterTests
     public async Task VanishedFile_IsReported_AndItsRowDeletedOnlyWithPrune()
     {
         using var folder = new ScratchFolder();
-        var staying = folder.Write("a/stays.png", IngestFixtures.Png(5, 5, seed: 1));
-        var leaving = folder.Write("a/leaves.png", IngestFixtures.Png(5, 5, seed: 2));
+        var staying = folder.Write("a/stays.png", TestImages.Png(5, 5, seed: 1));
+        var leaving = folder.Write("a/leaves.png", TestImages.Png(5, 5, seed: 2));
         await using var database = await TestDatabase.CreateAsync();
         await using var dataSource = database.CreateDataSource();
         var ingester = new GalleryIngester(dataSource);
@@ -173,10 +173,10 @@ public sealed class GalleryIngesterTests
     public async Task SameContentAtTwoPaths_BothKept_AndReportedAsDuplicates()
     {
         using var folder = new ScratchFolder();
-        var bytes = IngestFixtures.Jpeg(16, 16, seed: 3);
+        var bytes = TestImages.Jpeg(16, 16, seed: 3);
         var first = folder.Write("2023/holiday.jpg", bytes);
         var second = folder.Write("backup/holiday copy.jpg", bytes);
-        folder.Write("other.jpg", IngestFixtures.Jpeg(16, 16, seed: 4));
+        folder.Write("other.jpg", TestImages.Jpeg(16, 16, seed: 4));
         await using var database = await TestDatabase.CreateAsync();
         await using var dataSource = database.CreateDataSource();
 
@@ -191,8 +191,8 @@ public sealed class GalleryIngesterTests
     public async Task SymlinkLoop_WhenFollowingLinks_EndsAndRegistersEachFolderOnce()
     {
         using var folder = new ScratchFolder();
-        folder.Write("a/one.png", IngestFixtures.Png(4, 4, seed: 1));
-        folder.Write("a/b/two.png", IngestFixtures.Png(4, 4, seed: 2));
+        folder.Write("a/one.png", TestImages.Png(4, 4, seed: 1));
+        folder.Write("a/b/two.png", TestImages.Png(4, 4, seed: 2));
         folder.Link("a/b/up", Path.Combine(folder.Root, "a"));
         folder.Link("a/self", ".");
         folder.Link("a/dangling.png", Path.Combine(folder.Root, "nowhere.png"));
@@ -215,8 +215,8 @@ public sealed class GalleryIngesterTests
     {
         using var folder = new ScratchFolder();
         using var elsewhere = new ScratchFolder();
-        elsewhere.Write("far.png", IngestFixtures.Png(4, 4, seed: 1));
-        folder.Write("near.png", IngestFixtures.Png(4, 4, seed: 2));
+        elsewhere.Write("far.png", TestImages.Png(4, 4, seed: 1));
+        folder.Write("near.png", TestImages.Png(4, 4, seed: 2));
         folder.Link("far", elsewhere.Root);
         await using var database = await TestDatabase.CreateAsync();
         await using var dataSource = database.CreateDataSource();

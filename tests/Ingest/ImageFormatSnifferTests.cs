@@ -1,5 +1,6 @@
 using System.Text;
 using DbFirst.Ingest;
+using DbFirst.Tests.Support;
 
 namespace DbFirst.Tests.Ingest;
 
@@ -8,9 +9,9 @@ public sealed class ImageFormatSnifferTests
     [Fact]
     public void EncodedImages_AreRecognisedByTheirBytes()
     {
-        Assert.Equal("image/jpeg", Sniff(IngestFixtures.Jpeg(4, 4)));
-        Assert.Equal("image/png", Sniff(IngestFixtures.Png(4, 4)));
-        Assert.Equal("image/webp", Sniff(IngestFixtures.Webp(4, 4)));
+        Assert.Equal("image/jpeg", Sniff(TestImages.Jpeg(4, 4)));
+        Assert.Equal("image/png", Sniff(TestImages.Png(4, 4)));
+        Assert.Equal("image/webp", Sniff(TestImages.Webp(4, 4)));
         Assert.Equal("image/gif", Sniff(IngestFixtures.AnimatedGif()));
         Assert.Equal("image/bmp", Sniff(IngestFixtures.Bmp(4, 4)));
     }

@@ -12,7 +12,7 @@ public sealed class PruneSafetyTests
         var photos = folder.CreateDirectory("nas");
         for (var i = 0; i < 5; i++)
         {
-            folder.Write($"nas/{i}.png", IngestFixtures.Png(6, 6, seed: i));
+            folder.Write($"nas/{i}.png", TestImages.Png(6, 6, seed: i));
         }
 
         await using var database = await TestDatabase.CreateAsync();
@@ -39,7 +39,7 @@ public sealed class PruneSafetyTests
     public async Task DryRun_ListsWhatWouldGo_DeletesNothing_ForceDeletesAndLogsEachRow()
     {
         using var folder = new ScratchFolder();
-        var paths = Enumerable.Range(0, 4).Select(i => folder.Write($"{i}.png", IngestFixtures.Png(6, 6, seed: i))).ToList();
+        var paths = Enumerable.Range(0, 4).Select(i => folder.Write($"{i}.png", TestImages.Png(6, 6, seed: i))).ToList();
         await using var database = await TestDatabase.CreateAsync();
         await CliRun.InvokeAsync("ingest", folder.Root, "--connection", database.ConnectionString);
         File.Delete(paths[0]);
@@ -69,7 +69,7 @@ public sealed class PruneSafetyTests
     public async Task RootOnAnotherFilesystemThanAtIngest_PruneRefused()
     {
         using var folder = new ScratchFolder();
-        var paths = Enumerable.Range(0, 20).Select(i => folder.Write($"{i}.png", IngestFixtures.Png(6, 6, seed: i))).ToList();
+        var paths = Enumerable.Range(0, 20).Select(i => folder.Write($"{i}.png", TestImages.Png(6, 6, seed: i))).ToList();
         await using var database = await TestDatabase.CreateAsync();
         await CliRun.InvokeAsync("ingest", folder.Root, "--connection", database.ConnectionString);
         Assert.Equal(1L, await database.ScalarAsync<long>($"SELECT count(*) FROM gallery.ingest_roots WHERE path = '{folder.Root}'"));
@@ -90,7 +90,7 @@ public sealed class PruneSafetyTests
     public async Task FewVanishedFiles_UnderTheThreshold_ArePruned()
     {
         using var folder = new ScratchFolder();
-        var paths = Enumerable.Range(0, 20).Select(i => folder.Write($"{i}.png", IngestFixtures.Png(6, 6, seed: i))).ToList();
+        var paths = Enumerable.Range(0, 20).Select(i => folder.Write($"{i}.png", TestImages.Png(6, 6, seed: i))).ToList();
         await using var database = await TestDatabase.CreateAsync();
         await using var dataSource = database.CreateDataSource();
         var ingester = new GalleryIngester(dataSource);
@@ -111,10 +111,10 @@ public sealed class PruneSafetyTests
         using var elsewhere = new ScratchFolder();
         for (var i = 0; i < 3; i++)
         {
-            elsewhere.Write($"{i}.png", IngestFixtures.Png(6, 6, seed: i));
+            elsewhere.Write($"{i}.png", TestImages.Png(6, 6, seed: i));
         }
 
-        folder.Write("local.png", IngestFixtures.Png(6, 6, seed: 9));
+        folder.Write("local.png", TestImages.Png(6, 6, seed: 9));
         folder.Link("share", elsewhere.Root);
         await using var database = await TestDatabase.CreateAsync();
         await using var dataSource = database.CreateDataSource();

@@ -10,11 +10,11 @@ public sealed class IngestCommandTests
     public async Task Json_PrintsOnlyTheSummaryObject_WithTheDocumentedKeysInOrder()
     {
         using var folder = new ScratchFolder();
-        var bytes = IngestFixtures.Jpeg(10, 10, seed: 1);
+        var bytes = TestImages.Jpeg(10, 10, seed: 1);
         folder.Write("a.jpg", bytes);
         folder.Write("b/a again.jpg", bytes);
         folder.WriteText("notes.jpg", "text");
-        var broken = folder.Write("broken.png", IngestFixtures.Png(10, 10)[..20]);
+        var broken = folder.Write("broken.png", TestImages.Png(10, 10)[..20]);
         await using var database = await TestDatabase.CreateAsync();
 
         var run = await CliRun.InvokeAsync("ingest", folder.Root, "--json", "--connection", database.ConnectionString);
@@ -44,8 +44,8 @@ public sealed class IngestCommandTests
     public async Task WithoutJson_WritesAShortSummaryToStderr_AndNothingToStdout()
     {
         using var folder = new ScratchFolder();
-        folder.Write("a.png", IngestFixtures.Png(10, 10, seed: 1));
-        var gone = folder.Write("gone.png", IngestFixtures.Png(10, 10, seed: 2));
+        folder.Write("a.png", TestImages.Png(10, 10, seed: 1));
+        var gone = folder.Write("gone.png", TestImages.Png(10, 10, seed: 2));
         await using var database = await TestDatabase.CreateAsync();
         await CliRun.InvokeAsync("ingest", folder.Root, "--connection", database.ConnectionString);
         File.Delete(gone);

@@ -18,8 +18,8 @@ public sealed class TerminalOutputTests
     public async Task HostileFileNames_AreEscapedOnTheTerminal_AndExactInJson()
     {
         using var folder = new ScratchFolder();
-        var good = folder.Write($"{Hostile}.jpg", IngestFixtures.Jpeg(32, 32, seed: 4));
-        var broken = folder.Write($"{Hostile}.png", IngestFixtures.Png(10, 10)[..20]);
+        var good = folder.Write($"{Hostile}.jpg", TestImages.Jpeg(32, 32, seed: 4));
+        var broken = folder.Write($"{Hostile}.png", TestImages.Png(10, 10)[..20]);
         await using var database = await TestDatabase.CreateAsync();
         var connection = new[] { "--connection", database.ConnectionString, "--model", TestPaths.TinyClipModel };
 
@@ -45,7 +45,7 @@ public sealed class TerminalOutputTests
     public async Task HostileFileName_InIngestJson_RoundTripsExactly()
     {
         using var folder = new ScratchFolder();
-        var broken = folder.Write($"{Hostile}.png", IngestFixtures.Png(10, 10)[..20]);
+        var broken = folder.Write($"{Hostile}.png", TestImages.Png(10, 10)[..20]);
         await using var database = await TestDatabase.CreateAsync();
 
         var run = await CliRun.InvokeAsync("ingest", folder.Root, "--json", "--connection", database.ConnectionString);

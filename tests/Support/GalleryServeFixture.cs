@@ -42,10 +42,10 @@ public sealed class GalleryServeFixture : IAsyncLifetime
         var photos = Directory.CreateDirectory(Path.Combine(_folder.FullName, "photos")).FullName;
         await Run("samples", "colours", Path.Combine(photos, "colours"), "--per-colour", "2");
         File.Copy(Path.Combine(photos, "colours", "green.jpg"), Path.Combine(photos, HostileName));
-        using (var gradient = ImageFixtures.Gradient(480, 320))
+        using (var gradient = TestImages.Gradient(480, 320))
         {
             // A valid header with the scan cut short: ingest registers it, the embedding fails for good.
-            var jpeg = ImageFixtures.EncodeJpeg(gradient);
+            var jpeg = TestImages.EncodeJpeg(gradient);
             CorruptPath = Path.Combine(photos, "corrupt.jpg");
             await File.WriteAllBytesAsync(CorruptPath, jpeg.AsSpan(0, jpeg.Length / 3).ToArray());
         }

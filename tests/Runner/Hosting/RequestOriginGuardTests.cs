@@ -13,7 +13,7 @@ namespace DbFirst.Tests.Runner.Hosting;
 
 /// <summary>
 /// The guard in front of the gallery page and the dashboard, on a loopback Kestrel port with stand-in endpoints.
-/// <c>X-Test-Remote-Ip</c> replaces the caller's address, as in <see cref="DbFirst.Tests.Hosting.DashboardAccessTests"/>.
+/// <c>X-Test-Remote-Ip</c> replaces the caller's address, as in <see cref="DashboardAccessTests"/>.
 /// </summary>
 public sealed class RequestOriginGuardTests
 {

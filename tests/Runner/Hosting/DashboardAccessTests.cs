@@ -12,7 +12,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace DbFirst.Tests.Hosting;
+namespace DbFirst.Tests.Runner.Hosting;
 
 /// <summary>
 /// The real dashboard on a loopback Kestrel port. A test-only middleware replaces the caller's address with the one

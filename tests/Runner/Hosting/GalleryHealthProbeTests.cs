@@ -4,7 +4,7 @@ using DbFirst.Runner.Hosting;
 using DbFirst.Tests.Support;
 using Npgsql;
 
-namespace DbFirst.Tests.Hosting;
+namespace DbFirst.Tests.Runner.Hosting;
 
 public sealed class GalleryHealthProbeTests
 {

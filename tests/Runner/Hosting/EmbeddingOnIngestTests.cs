@@ -1,7 +1,7 @@
 using DbFirst.Tests.Ingest;
 using DbFirst.Tests.Support;
 
-namespace DbFirst.Tests.Hosting;
+namespace DbFirst.Tests.Runner.Hosting;
 
 public sealed class EmbeddingOnIngestTests
 {
@@ -9,8 +9,8 @@ public sealed class EmbeddingOnIngestTests
     public async Task Ingest_ThatAddsRows_EnqueuesEmbedPending_AndANoOpRerunDoesNot()
     {
         using var folder = new ScratchFolder();
-        folder.Write("one.jpg", IngestFixtures.Jpeg(64, 48, seed: 1));
-        folder.Write("two.png", IngestFixtures.Png(64, 48, seed: 2));
+        folder.Write("one.jpg", TestImages.Jpeg(64, 48, seed: 1));
+        folder.Write("two.png", TestImages.Png(64, 48, seed: 2));
         await using var database = await TestDatabase.CreateAsync();
 
         var first = await CliRun.InvokeAsync("ingest", folder.Root, "--connection", database.ConnectionString);

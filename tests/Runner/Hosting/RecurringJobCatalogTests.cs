@@ -3,7 +3,7 @@ using Hangfire;
 using Hangfire.Common;
 using Microsoft.Extensions.Configuration;
 
-namespace DbFirst.Tests.Hosting;
+namespace DbFirst.Tests.Runner.Hosting;
 
 public sealed class RecurringJobCatalogTests
 {

@@ -4,7 +4,7 @@ using DbFirst.Tests.Embedding;
 using DbFirst.Tests.Support;
 using Npgsql;
 
-namespace DbFirst.Tests.Hosting;
+namespace DbFirst.Tests.Runner.Hosting;
 
 /// <summary>
 /// <c>dbfirst serve</c> while its PostgreSQL restarts in the middle of an embedding run: the job resumes, the
@@ -24,7 +24,7 @@ public sealed class ServeSurvivesRestartTests : IDisposable
         await using var database = await TestDatabase.CreateAsync();
         for (var i = 0; i < Rows; i++)
         {
-            DbFirst.Tests.Embedding.TestImages.WriteJpeg(Path.Combine(_directory, $"photo-{i:D4}.jpg"), 320, 240, seed: i);
+            TestImages.WriteJpeg(Path.Combine(_directory, $"photo-{i:D4}.jpg"), 320, 240, seed: i);
         }
 
         var url = $"http://127.0.0.1:{FreePort()}";

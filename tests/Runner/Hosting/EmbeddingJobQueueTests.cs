@@ -1,7 +1,7 @@
 using DbFirst.Runner.Hosting;
 using DbFirst.Tests.Support;
 
-namespace DbFirst.Tests.Hosting;
+namespace DbFirst.Tests.Runner.Hosting;
 
 public sealed class EmbeddingJobQueueTests
 {
