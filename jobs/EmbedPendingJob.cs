@@ -5,7 +5,7 @@ namespace DbFirst.Jobs;
 
 /// <summary>
 /// Recurring job <c>embed-pending</c>: embeds every row still without an embedding. Safe to run twice or on many
-/// servers at once, because the pipeline claims rows with <c>FOR UPDATE SKIP LOCKED</c>; no
+/// servers at once, because the pipeline claims rows with <c>FOR NO KEY UPDATE SKIP LOCKED</c>; no
 /// <c>DisableConcurrentExecution</c> is needed or used.
 /// </summary>
 internal sealed class EmbedPendingJob

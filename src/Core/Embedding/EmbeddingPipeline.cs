@@ -15,9 +15,11 @@ namespace DbFirst.Embedding;
 /// gallery is (at most <see cref="EmbeddingOptions.MaxBatchesInFlight"/> batches exist at once).
 /// </summary>
 /// <remarks>
-/// A claim is a transaction holding <c>FOR UPDATE SKIP LOCKED</c> row locks from the claim until the batch's
+/// A claim is a transaction holding <c>FOR NO KEY UPDATE SKIP LOCKED</c> row locks from the claim until the batch's
 /// results are committed, so any number of pipelines in any number of processes embed each row once, and rows
-/// claimed by a process that dies are free again the moment PostgreSQL sees its connection close.
+/// claimed by a process that dies are free again the moment PostgreSQL sees its connection close. The lock is the
+/// no-key kind (a batch changes no key) so that foreign-key checks on claimed rows — the stored-neighbour triggers
+/// of another batch's write pointing at them — never wait for this claim to commit.
 /// </remarks>
 internal sealed class EmbeddingPipeline
 {

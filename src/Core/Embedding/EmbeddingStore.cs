@@ -20,7 +20,7 @@ internal sealed class EmbeddingStore
           AND (embed_failed_at IS NULL OR embed_failed_at < @run_started)
         ORDER BY id
         LIMIT @count
-        FOR UPDATE SKIP LOCKED
+        FOR NO KEY UPDATE SKIP LOCKED
         """;
 
     // No index can find "another model than @model", so the stale pass walks the primary key from where it left off:
@@ -33,7 +33,7 @@ internal sealed class EmbeddingStore
           AND embedding_model IS DISTINCT FROM @model
         ORDER BY id
         LIMIT @count
-        FOR UPDATE SKIP LOCKED
+        FOR NO KEY UPDATE SKIP LOCKED
         """;
 
     private const string WriteEmbeddingsSql = """
