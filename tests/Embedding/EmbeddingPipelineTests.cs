@@ -130,6 +130,37 @@ public sealed class EmbeddingPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task WritingABatch_WhileAnotherBatchHoldsItsClaim_DoesNotWaitForThatClaim()
+    {
+        // Re-embedding one image next to a claimed one makes the stored-neighbour trigger write a pair owned by the
+        // claimed image; that pair's foreign-key check must not wait for the claim (which commits after this write).
+        await using var database = await TestDatabase.CreateAsync();
+        await GalleryRows.InsertAsync(database, GalleryRows.WriteFiles(_directory, 2));
+        await using var dataSource = database.CreateDataSource();
+        await new EmbeddingPipeline(dataSource, new CountingEmbedder("m"), s_fast).RunAsync(new EmbeddingRequest());
+        var store = new EmbeddingStore(dataSource, s_fast);
+        var runStarted = await store.NowAsync(CancellationToken.None);
+
+        await using var claim = await store.ClaimAsync(stale: true, count: 1, afterId: 0, "another-model", runStarted, CancellationToken.None);
+        Assert.NotNull(claim);
+        var claimed = claim.Rows[0].Id;
+        var other = await database.ScalarAsync<long>($"SELECT id FROM gallery.image_gallery WHERE id <> {claimed}");
+        await using var writer = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await writer.OpenAsync();
+        await using var write = new Npgsql.NpgsqlCommand(
+            $"""
+            SET statement_timeout = '5s';
+            UPDATE gallery.image_gallery SET embedding = (SELECT embedding FROM gallery.image_gallery WHERE id = {claimed}) WHERE id = {other};
+            """, writer);
+
+        var written = await write.ExecuteNonQueryAsync();
+
+        Assert.Equal(1, written);
+        Assert.Equal(1L, await database.ScalarAsync<long>(
+            $"SELECT count(*) FROM gallery.image_neighbours WHERE image_id = {claimed} AND neighbour_id = {other}"));
+    }
+
+    [Fact]
     public async Task Reembed_RedoesRowsOfAnotherModel_AndOnlyThose()
     {
         await using var database = await TestDatabase.CreateAsync();
