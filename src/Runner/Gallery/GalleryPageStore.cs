@@ -1,3 +1,4 @@
+using DbFirst.Database;
 using Npgsql;
 
 namespace DbFirst.Runner.Gallery;
@@ -26,7 +27,6 @@ internal sealed class GalleryPageStore
         LIMIT @limit
         """;
 
-    private const string VectorVersionSql = "SELECT extversion FROM pg_extension WHERE extname = 'vector'";
     private const string RequestDescriptionSql = "SELECT gallery.request_description(@id)";
     private const string RequestReembedSql = "SELECT gallery.request_reembed(@id)";
 
@@ -74,11 +74,11 @@ internal sealed class GalleryPageStore
         return rows;
     }
 
-    /// <summary>pgvector's installed version, e.g. <c>0.8.0</c>.</summary>
-    public async Task<string?> VectorVersionAsync(CancellationToken cancellationToken = default)
+    /// <summary>pgvector's version in this database and on the server, read as <c>dbfirst status</c> reads it.</summary>
+    public async Task<PgvectorVersion> PgvectorAsync(CancellationToken cancellationToken = default)
     {
-        await using var command = _dataSource.CreateCommand(VectorVersionSql);
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        return await PgvectorVersion.ReadAsync(connection, cancellationToken);
     }
 
     /// <summary>Marks the image for the describe-pending job; false when there is no such image.</summary>

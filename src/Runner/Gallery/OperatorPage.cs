@@ -23,7 +23,7 @@ internal static class OperatorPage
         var model = services.GetRequiredService<ClipModel>();
         var after = long.TryParse(http.Request.Query["after"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var a) ? a : 0;
         var failed = await store.FailedAsync(after, FailedPageSize, http.RequestAborted);
-        var vector = await store.VectorVersionAsync(http.RequestAborted);
+        var pgvector = await store.PgvectorAsync(http.RequestAborted);
 
         var html = new StringBuilder("<h1>Operator view</h1>\n<table id=\"status\">");
         Row(html, "rows", GalleryHtml.Number(status.Rows));
@@ -52,7 +52,7 @@ internal static class OperatorPage
             Row(html, "index", $"{index.Name} ({index.Type}, {index.Size}{(index.Valid ? "" : ", INVALID: rebuild it")})");
         }
 
-        Row(html, "pgvector", vector ?? "not installed");
+        Row(html, "pgvector", (pgvector.Installed ?? "not installed") + (pgvector.Warning is { } warning ? $" (warning: {warning})" : ""));
         html.Append("</table>\n<p class=\"muted\">Counts as of ").Append(GalleryHtml.Time(readAt))
             .Append(" (refreshed at most every ").Append(CachedGalleryStatus.MaxAge.TotalSeconds.ToString(CultureInfo.InvariantCulture)).Append(" s).</p>\n")
             .Append("<p>Jobs: <a href=\"/hangfire/recurring\">recurring</a> · <a href=\"/hangfire/jobs/enqueued\">enqueued</a> · ")
