@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using DbFirst.Runner.Bench;
+using DbFirst.Testing;
 
-namespace DbFirst.Runner.Commands;
+namespace DbFirst.Bench.Commands;
 
 /// <summary>
 /// <c>dbfirst bench claude</c>: <c>describe --all</c> over generated images against a local fake Messages API with

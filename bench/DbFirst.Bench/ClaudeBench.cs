@@ -1,10 +1,8 @@
 using System.Diagnostics;
-using DbFirst.Claude;
-using DbFirst.Database;
 using Npgsql;
 using SkiaSharp;
 
-namespace DbFirst.Runner.Bench;
+namespace DbFirst.Bench;
 
 /// <summary>
 /// Runs <c>describe --all</c> twice over generated images against <see cref="FakeMessagesApi"/> with a latency and a
@@ -31,14 +29,11 @@ internal sealed class ClaudeBench
 
     public static async Task<Result> RunAsync(string serverConnectionString, Settings settings, TextWriter progress, CancellationToken cancellationToken)
     {
-        var name = $"dbfirst_bench_{Guid.NewGuid():N}"[..29];
         var folder = Directory.CreateTempSubdirectory("dbfirst-bench-claude-");
-        await ExecuteAsync(serverConnectionString, $"CREATE DATABASE {name}", cancellationToken);
         try
         {
-            var connectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name }.ConnectionString;
-            await new GalleryMigrator(connectionString).MigrateUpAsync(cancellationToken: cancellationToken);
-            await using var dataSource = GalleryDataSource.Create(connectionString);
+            await using var scratch = await ScratchDatabase.CreateAsync(serverConnectionString, "dbfirst_bench", cancellationToken: cancellationToken);
+            await using var dataSource = GalleryDataSource.Create(scratch.ConnectionString);
             await SeedAsync(dataSource, folder.FullName, settings.Images, cancellationToken);
 
             await using var fake = await FakeMessagesApi.StartAsync(BenchKey, cancellationToken);
@@ -82,8 +77,6 @@ internal sealed class ClaudeBench
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
-            await DatabaseDropper.DropAsync(serverConnectionString, name, CancellationToken.None);
             folder.Delete(recursive: true);
         }
     }
@@ -102,14 +95,6 @@ internal sealed class ClaudeBench
 
         await using var command = dataSource.CreateCommand("INSERT INTO gallery.image_gallery (path) SELECT unnest(@paths)");
         command.Parameters.AddWithValue("paths", paths);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

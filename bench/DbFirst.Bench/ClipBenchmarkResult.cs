@@ -1,4 +1,4 @@
-namespace DbFirst.Clip;
+namespace DbFirst.Bench;
 
 /// <summary>The outcome of <see cref="ClipBenchmark.Run"/>.</summary>
 internal sealed record ClipBenchmarkResult(

@@ -1,4 +1,4 @@
-namespace DbFirst.Runner.Bench;
+namespace DbFirst.Testing;
 
 /// <summary>An image block as the fake decoded it.</summary>
 /// <param name="MediaType">The declared <c>media_type</c>.</param>

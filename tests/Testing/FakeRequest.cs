@@ -1,4 +1,4 @@
-namespace DbFirst.Runner.Bench;
+namespace DbFirst.Testing;
 
 /// <summary>One call <see cref="FakeMessagesApi"/> received, as it understood it.</summary>
 /// <param name="At">When it arrived.</param>

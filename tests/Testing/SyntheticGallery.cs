@@ -2,7 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Pgvector;
 
-namespace DbFirst.Indexing;
+namespace DbFirst.Testing;
 
 /// <summary>
 /// Clustered synthetic embeddings for benchmarks and tests, shaped like CLIP image embeddings: a Gaussian

@@ -5,7 +5,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Pgvector;
 
-namespace DbFirst.Ingest;
+namespace DbFirst.Bench;
 
 /// <summary>
 /// Rows per second for writing 512-d vectors three ways: binary COPY (what DbFirst does), and the seed article's

@@ -1,10 +1,12 @@
+using System.Diagnostics;
 using SkiaSharp;
 
-namespace DbFirst.Ingest;
+namespace DbFirst.Bench;
 
 /// <summary>
 /// A folder of generated 2-megapixel JPEGs for benchmarks, made once and reused: each is a seeded mix of
 /// gradients, shapes and grain, so files differ and compress like photos rather than flat colour.
+/// <c>bench ingest</c> and <c>bench embed</c> share it, so one cache serves both.
 /// </summary>
 internal static class BenchPhotoSet
 {
@@ -16,9 +18,16 @@ internal static class BenchPhotoSet
 
     private const int JpegQuality = 85;
 
-    /// <summary>Makes sure <paramref name="folder"/> holds <paramref name="count"/> photos; returns how many had to be made.</summary>
-    public static async Task<int> EnsureAsync(string folder, int count, CancellationToken cancellationToken = default)
+    /// <summary>The shared cache: kept between runs in the system's temporary folder.</summary>
+    public static string DefaultFolder { get; } = Path.Combine(Path.GetTempPath(), "dbfirst-bench", "jpeg-2mp");
+
+    /// <summary>
+    /// Makes sure <paramref name="folder"/> holds photos 0 to <paramref name="count"/> − 1, saying on
+    /// <paramref name="log"/> whether they were cached or made; returns their paths.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> EnsureAsync(string folder, int count, Action<string> log, CancellationToken cancellationToken = default)
     {
+        var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(folder);
         var missing = Enumerable.Range(0, count).Where(i => !File.Exists(PathOf(folder, i))).ToList();
         await Parallel.ForEachAsync(missing, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, async (index, token) =>
@@ -28,7 +37,10 @@ internal static class BenchPhotoSet
             await File.WriteAllBytesAsync(temporary, bytes, token);
             File.Move(temporary, PathOf(folder, index), overwrite: true);
         });
-        return missing.Count;
+        log(missing.Count == 0
+            ? $"using {count} cached photos in {folder}"
+            : $"generated {missing.Count} photos in {folder} ({clock.Elapsed.TotalSeconds:F0} s)");
+        return [.. Enumerable.Range(0, count).Select(i => PathOf(folder, i))];
     }
 
     private static string PathOf(string folder, int index) => Path.Combine(folder, $"photo-{index:D5}.jpg");

@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
-namespace DbFirst.Runner.Bench;
+namespace DbFirst.Testing;
 
 /// <summary>
 /// The Message Batches endpoints: <c>POST /v1/messages/batches</c> checks every entry like a synchronous request and

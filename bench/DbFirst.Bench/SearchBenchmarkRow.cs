@@ -1,4 +1,4 @@
-namespace DbFirst.Indexing;
+namespace DbFirst.Bench;
 
 /// <summary>One configuration measured by <c>dbfirst bench search</c>.</summary>
 /// <param name="Name">What was measured, e.g. <c>tuned HNSW</c>.</param>

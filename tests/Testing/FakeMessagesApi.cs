@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SkiaSharp;
 
-namespace DbFirst.Runner.Bench;
+namespace DbFirst.Testing;
 
 /// <summary>
 /// A stand-in for Anthropic's <c>POST /v1/messages</c> on loopback (Kestrel, port chosen by the OS), for tests and

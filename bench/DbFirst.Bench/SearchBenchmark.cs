@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using DbFirst.Database;
-using DbFirst.Search;
 using Npgsql;
 using Pgvector;
 
-namespace DbFirst.Indexing;
+namespace DbFirst.Bench;
 
 /// <summary>
 /// <c>dbfirst bench search</c>: loads clustered synthetic embeddings into a scratch database and measures
@@ -45,14 +43,13 @@ public sealed class SearchBenchmark
         const int Dimensions = 512;
         // Many small overlapping groups, as photo galleries have (events, bursts); not one per IVFFlat list.
         var clusters = Math.Max(10, rows / 50);
-        var name = $"dbfirst_bench_{Guid.NewGuid():N}"[..26];
-        var server = new NpgsqlConnectionStringBuilder(_serverConnectionString);
-        var scratch = new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = name, CommandTimeout = 0 }.ConnectionString;
-        await AdminAsync(server.ConnectionString, $"CREATE DATABASE {name}", cancellationToken);
+        await using var scratch = await ScratchDatabase.CreateAsync(_serverConnectionString, "dbfirst_bench", cancellationToken: cancellationToken);
+        scratch.Keep = keep;
+        // Index builds and exact scans over many rows outlast Npgsql's default 30 s command timeout.
+        var connectionString = new NpgsqlConnectionStringBuilder(scratch.ConnectionString) { CommandTimeout = 0 }.ConnectionString;
         try
         {
-            await new GalleryMigrator(scratch).MigrateUpAsync(cancellationToken: cancellationToken);
-            await using var dataSource = GalleryDataSource.Create(scratch);
+            await using var dataSource = GalleryDataSource.Create(connectionString);
             var results = new List<SearchBenchmarkRow>();
             var notes = new List<string>();
 
@@ -104,14 +101,9 @@ public sealed class SearchBenchmark
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
             if (keep)
             {
-                _log.WriteLine($"kept the scratch database {name}");
-            }
-            else
-            {
-                await DatabaseDropper.DropAsync(server.ConnectionString, name, CancellationToken.None);
+                _log.WriteLine($"kept the scratch database {scratch.Name}");
             }
         }
     }
@@ -307,14 +299,6 @@ public sealed class SearchBenchmark
     {
         await using var command = dataSource.CreateCommand(sql);
         command.CommandTimeout = 0;
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task AdminAsync(string connectionString, string sql, CancellationToken cancellationToken)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -3,7 +3,7 @@ using System.Text.Json;
 using DbFirst.Embedding;
 using DbFirst.Runner.Hosting;
 
-namespace DbFirst.Runner.Commands;
+namespace DbFirst.Bench.Commands;
 
 /// <summary><c>dbfirst bench embed</c>: the embedding pipeline's images/s over generated 2 MP JPEGs, against its parts alone.</summary>
 internal static class BenchEmbedCommand
@@ -27,9 +27,8 @@ internal static class BenchEmbedCommand
 
             var settings = EmbeddingSettings.Read(context.Configuration);
             using var model = ClipModelLoader.Load(context, parse, options);
-            await console.Error.WriteLineAsync($"dbfirst: generating {count} 2 MP JPEGs (kept for later runs)...");
-            var files = await Task.Run(
-                () => EmbeddingBenchmark.EnsureImages(Path.Combine(Path.GetTempPath(), "dbfirst-bench-embed"), count, 1632, 1224), cancellationToken);
+            var files = await BenchPhotoSet.EnsureAsync(
+                BenchPhotoSet.DefaultFolder, count, line => console.Error.WriteLine($"dbfirst: {line}"), cancellationToken);
             var benchmark = new EmbeddingBenchmark(new ClipImageEmbedder(model), settings);
             var result = await benchmark.RunAsync(context.OwnerConnectionString, files, line => console.Error.WriteLine($"dbfirst: {line}"), cancellationToken);
 

@@ -3,7 +3,7 @@ using DbFirst.Indexing;
 using DbFirst.Runner.Hosting;
 using DbFirst.Search;
 
-namespace DbFirst.Runner.Commands;
+namespace DbFirst.Bench.Commands;
 
 /// <summary>
 /// <c>dbfirst bench search</c>: recall and latency of exact, seed, tuned IVFFlat and tuned HNSW search on

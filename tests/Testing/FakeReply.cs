@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace DbFirst.Runner.Bench;
+namespace DbFirst.Testing;
 
 /// <summary>What <see cref="FakeMessagesApi"/> answers to one call.</summary>
 /// <param name="Status">HTTP status; 200 sends a message with <paramref name="Text"/>.</param>

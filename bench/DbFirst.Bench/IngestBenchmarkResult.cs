@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace DbFirst.Ingest;
+namespace DbFirst.Bench;
 
 /// <summary>Figures from <c>dbfirst bench ingest</c>.</summary>
 /// <param name="Images">Photos in the set.</param>

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using DbFirst.Database;
-using DbFirst.Embedding;
 
-namespace DbFirst.Ingest;
+namespace DbFirst.Bench;
 
 /// <summary>
 /// Runs <c>dbfirst bench ingest</c> in a scratch database next to the configured one: ingest throughput over
@@ -30,15 +28,11 @@ internal sealed class IngestBenchmark
     /// <param name="cancellationToken">Stops the run.</param>
     public async Task<IngestBenchmarkResult> RunAsync(string photoFolder, int images, int vectorRows, Action<string> log, CancellationToken cancellationToken = default)
     {
-        var clock = Stopwatch.StartNew();
-        var made = await BenchPhotoSet.EnsureAsync(photoFolder, images, cancellationToken);
-        log(made == 0
-            ? $"using {images} cached photos in {photoFolder}"
-            : $"generated {made} photos in {photoFolder} ({clock.Elapsed.TotalSeconds:F0} s)");
+        await BenchPhotoSet.EnsureAsync(photoFolder, images, log, cancellationToken);
         var files = Directory.EnumerateFiles(photoFolder).Select(p => new FileInfo(p).Length).ToList();
         var megabytes = files.Sum() / 1e6 / files.Count;
 
-        await using var scratch = await ScratchDatabase.CreateAsync(_connectionString, cancellationToken);
+        await using var scratch = await ScratchDatabase.CreateAsync(_connectionString, "dbfirst_bench", cancellationToken: cancellationToken);
         await using var dataSource = GalleryDataSource.Create(scratch.ConnectionString);
 
         // The cache folder is ingested as it is: a cache made earlier for more photos measures them all.

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace DbFirst.Samples;
+namespace DbFirst.Testing;
 
 /// <summary>
 /// A photo-like bitmap for benchmarks: smooth gradients, a wave and per-pixel grain, so a JPEG of it costs

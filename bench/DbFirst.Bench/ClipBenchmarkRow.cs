@@ -1,4 +1,4 @@
-namespace DbFirst.Clip;
+namespace DbFirst.Bench;
 
 /// <summary>One measured case: <see cref="Items"/> images or texts done in <see cref="Seconds"/>.</summary>
 internal sealed record ClipBenchmarkRow(string Case, string Input, int Threads, int Batch, int Items, double Seconds)

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DbFirst.Embedding;
+namespace DbFirst.Bench;
 
 /// <summary>What <c>dbfirst bench embed</c> measured.</summary>
 internal sealed record EmbeddingBenchmarkResult(

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using DbFirst.Clip;
 
-namespace DbFirst.Runner.Commands;
+namespace DbFirst.Bench.Commands;
 
 /// <summary><c>dbfirst bench clip</c>: preprocessing and encoder throughput, written to a file and printed.</summary>
 internal static class BenchClipCommand

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using DbFirst.Imaging;
-using DbFirst.Samples;
+using DbFirst.Testing;
 using SkiaSharp;
 
-namespace DbFirst.Clip;
+namespace DbFirst.Bench;
 
 /// <summary>
 /// Measures preprocessing (one core and all cores) on generated 12 MP and 1–2 MP JPEGs and optional real photos,

@@ -2,7 +2,7 @@ using System.CommandLine;
 using DbFirst.Embedding;
 using DbFirst.Ingest;
 
-namespace DbFirst.Runner.Commands;
+namespace DbFirst.Bench.Commands;
 
 /// <summary><c>dbfirst bench ingest</c>: ingest images/s and COPY vs multi-row INSERT rows/s, in a scratch database.</summary>
 internal static class BenchIngestCommand
@@ -14,7 +14,7 @@ internal static class BenchIngestCommand
         var photos = new Option<string>("--photos")
         {
             Description = "Cache folder for the generated photos (made once, reused)",
-            DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "dbfirst-bench", "jpeg-2mp"),
+            DefaultValueFactory = _ => BenchPhotoSet.DefaultFolder,
         };
         var output = new Option<string>("--output") { Description = "Folder for the results file", DefaultValueFactory = _ => "bench-results" };
         var noEmbed = new Option<bool>("--no-embed") { Description = "Measure ingest alone, without ingest + embed" };
