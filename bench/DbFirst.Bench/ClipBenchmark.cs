@@ -73,7 +73,7 @@ internal sealed class ClipBenchmark
             progress($"{text.Case,-14} batch {batch,2}: {text.PerSecond,8:F1} texts/s");
         }
 
-        return new ClipBenchmarkResult(_model.Name, _model.Dimension, _model.IsTestModel, cores,
+        return new ClipBenchmarkResult(_model.Name, _model.Dimension, IsTestModel: !_model.IsSemantic, cores,
             $"{Environment.OSVersion}, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}", started, rows);
     }
 

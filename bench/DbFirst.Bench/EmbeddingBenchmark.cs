@@ -9,12 +9,14 @@ namespace DbFirst.Bench;
 /// </summary>
 internal sealed class EmbeddingBenchmark
 {
+    private readonly ClipModel _model;
     private readonly IImageEmbedder _embedder;
     private readonly EmbeddingOptions _options;
 
-    public EmbeddingBenchmark(IImageEmbedder embedder, EmbeddingOptions options)
+    public EmbeddingBenchmark(ClipModel model, EmbeddingOptions options)
     {
-        _embedder = embedder;
+        _model = model;
+        _embedder = new ClipImageEmbedder(model);
         _options = options;
     }
 
@@ -49,7 +51,7 @@ internal sealed class EmbeddingBenchmark
         log($"embedding {images.Count} rows through the pipeline...");
         var result = await new EmbeddingPipeline(dataSource, _embedder, _options).RunAsync(new EmbeddingRequest(), progress: null, cancellationToken);
         return new EmbeddingBenchmarkResult(
-            DateTimeOffset.UtcNow, _embedder.ModelName, _embedder.IsTestModel, Environment.ProcessorCount, images.Count,
+            DateTimeOffset.UtcNow, _embedder.ModelName, TestModel: !_model.IsSemantic, Environment.ProcessorCount, images.Count,
             _options.BatchSize, preprocessPerSecond, encodePerSecond, result.RowsPerSecond, result.Embedded, result.Elapsed.TotalSeconds);
     }
 }

@@ -29,7 +29,7 @@ internal static class BenchEmbedCommand
             using var model = ClipModelLoader.Load(context, parse, options);
             var files = await BenchPhotoSet.EnsureAsync(
                 BenchPhotoSet.DefaultFolder, count, line => console.Error.WriteLine($"dbfirst: {line}"), cancellationToken);
-            var benchmark = new EmbeddingBenchmark(new ClipImageEmbedder(model), settings);
+            var benchmark = new EmbeddingBenchmark(model, settings);
             var result = await benchmark.RunAsync(context.OwnerConnectionString, files, line => console.Error.WriteLine($"dbfirst: {line}"), cancellationToken);
 
             var path = parse.GetValue(output) ?? Path.Combine("bench-results", $"embed-{result.FinishedAt:yyyyMMdd-HHmmss}.md");

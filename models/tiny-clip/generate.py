@@ -1,13 +1,14 @@
 #!/usr/bin/python3
-"""Generates DbFirst's tiny deterministic CLIP-shaped test model (Immich layout) in this folder.
+"""Generates DbFirst's offline model: a tiny deterministic CLIP-shaped model (Immich layout) in this folder,
+which the runner falls back to when no real CLIP model is configured and which the tests use.
 
 Not semantic: an image embeds as a soft vote of its mean colour among eight colour prototypes, and a text
 embeds as the sum of its words' rows, where the eight colour words own the prototypes' directions. So
-"a red photo" lands next to a red image, which is all end-to-end tests need.
+"a red photo" lands next to a red image, which is all an offline demo and the end-to-end tests need.
 
 Needs Debian's python3-onnx and python3-numpy, and CLIP's vocab.json + merges.txt (default ../shared/clip
 beside the repository) to carve out a small tokenizer that gives the real CLIP ids for the words it knows.
-Run: /usr/bin/python3 tests/models/tiny-clip/generate.py [--shared DIR]
+Run: /usr/bin/python3 models/tiny-clip/generate.py [--shared DIR]
 """
 import argparse
 import json
@@ -164,7 +165,7 @@ def save(graph, path):
 
 def main():
     parser = argparse.ArgumentParser()
-    default_shared = os.path.normpath(os.path.join(HERE, "..", "..", "..", "..", "shared", "clip"))
+    default_shared = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "clip"))
     parser.add_argument("--shared", default=default_shared, help="folder with CLIP's vocab.json and merges.txt")
     args = parser.parse_args()
 
@@ -199,8 +200,8 @@ def main():
         f.writelines(f"{a} {b}\n" for a, b in merges)
     config = {
         "model_name": "tiny-clip-test",
-        "dbfirst_test_model": True,
-        "note": "Deterministic colour toy for tests; embeddings are NOT semantic.",
+        "dbfirst_semantic": False,
+        "note": "Deterministic colour toy for offline runs and tests; embeddings are NOT semantic.",
         "embed_dim": DIM,
         "vision_cfg": {"image_size": 224},
         "text_cfg": {"context_length": 77, "vocab_size": VOCAB_SIZE},
