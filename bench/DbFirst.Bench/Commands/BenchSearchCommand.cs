@@ -1,7 +1,4 @@
 using System.CommandLine;
-using DbFirst.Indexing;
-using DbFirst.Runner.Hosting;
-using DbFirst.Search;
 
 namespace DbFirst.Bench.Commands;
 

@@ -1,10 +1,11 @@
+using DbFirst.Runner.Hosting;
 using DbFirst.Search;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace DbFirst.Runner.Hosting;
+namespace DbFirst.Testing;
 
 /// <summary>
 /// A host serving only <c>POST /embed/text</c> on a free loopback port: what <c>dbfirst bench search</c>
