@@ -23,7 +23,7 @@ internal static class StatusCommand
             using (var model = ClipModelLoader.Load(context, parse, options))
             {
                 modelName = model.Name;
-                isTestModel = model.IsTestModel;
+                isTestModel = !model.IsSemantic;
             }
 
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
