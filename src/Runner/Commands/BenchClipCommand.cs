@@ -19,7 +19,7 @@ internal static class BenchClipCommand
 
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            using var model = ClipModelLoader.Load(context, parse, options);
+            using var model = ClipModelLoader.Load(context);
             var photoFiles = parse.GetValue(photos) is { } folder
                 ? Directory.EnumerateFiles(folder).Where(f => f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)
                     || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".png", StringComparison.OrdinalIgnoreCase)).Order().ToList()

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using DbFirst.Embedding;
-using DbFirst.Runner.Hosting;
 
 namespace DbFirst.Runner.Commands;
 
@@ -25,8 +24,8 @@ internal static class BenchEmbedCommand
                 throw new GalleryException("--images must be at least 1");
             }
 
-            var settings = EmbeddingSettings.Read(context.Configuration);
-            using var model = ClipModelLoader.Load(context, parse, options);
+            var settings = EmbeddingOptions.Read(context.Settings);
+            using var model = ClipModelLoader.Load(context);
             await console.Error.WriteLineAsync($"dbfirst: generating {count} 2 MP JPEGs (kept for later runs)...");
             var files = await Task.Run(
                 () => EmbeddingBenchmark.EnsureImages(Path.Combine(Path.GetTempPath(), "dbfirst-bench-embed"), count, 1632, 1224), cancellationToken);

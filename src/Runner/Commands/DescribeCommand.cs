@@ -35,7 +35,7 @@ internal static class DescribeCommand
 
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            var claudeOptions = ClaudeOptions.FromConfiguration(key => context.Configuration[key]);
+            var claudeOptions = ClaudeOptions.Read(context.Settings);
             claudeOptions.RequireApiKey();
             var request = new DescribeRequest(parse.GetValue(ids) ?? [], parse.GetValue(all), parse.GetValue(force));
             var asJson = parse.GetValue(json);

@@ -32,8 +32,8 @@ internal static class EmbedCommand
                 throw new GalleryException("--limit must be at least 1");
             }
 
-            var settings = EmbeddingSettings.Read(context.Configuration);
-            using var model = ClipModelLoader.Load(context, parse, options);
+            var settings = EmbeddingOptions.Read(context.Settings);
+            using var model = ClipModelLoader.Load(context);
             await GalleryHost.EnsureMigratedAsync(context.ConnectionString, cancellationToken);
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
             var pipeline = new EmbeddingPipeline(dataSource, new ClipImageEmbedder(model), settings);

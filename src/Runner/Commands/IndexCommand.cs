@@ -67,7 +67,7 @@ internal static class IndexCommand
         var command = new Command("rebuild", "Build a new index CONCURRENTLY and swap it in; searches keep working throughout") { type, lists, m, efConstruction, planOnly, json };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            var ceiling = BuildMemoryCeiling.Parse(context.Configuration[BuildMemoryCeiling.ConfigurationKey]);
+            var ceiling = BuildMemoryCeiling.Read(context.Settings);
             await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
             var manager = new VectorIndexManager(dataSource, ceiling);
             var buildOptions = new IndexBuildOptions(parse.GetValue(type)!, parse.GetValue(lists), parse.GetValue(m), parse.GetValue(efConstruction));

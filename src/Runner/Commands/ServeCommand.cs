@@ -23,9 +23,10 @@ internal static class ServeCommand
 
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            using var model = ClipModelLoader.Load(context, parse, options);
+            var settings = GalleryHostSettings.Read(context.Settings);
+            using var model = ClipModelLoader.Load(context);
             await GalleryHost.EnsureMigratedAsync(context.ConnectionString, cancellationToken);
-            await using var app = GalleryHost.BuildServe(context.Configuration, context.ConnectionString, model, parse.GetValue(urls)!);
+            await using var app = GalleryHost.BuildServe(context, settings, model, parse.GetValue(urls)!);
             // A serve that cannot read the encoder key could not answer gallery.search: say so now.
             await app.Services.GetRequiredService<EncoderKey>().LoadAsync();
             await app.StartAsync(cancellationToken);

@@ -20,7 +20,7 @@ internal static class StatusCommand
         {
             string modelName;
             bool isTestModel;
-            using (var model = ClipModelLoader.Load(context, parse, options))
+            using (var model = ClipModelLoader.Load(context))
             {
                 modelName = model.Name;
                 isTestModel = model.IsTestModel;
