@@ -52,7 +52,7 @@ internal static class AskCommand
                     images = answer.Images.Select(i => new { id = i.Id, path = i.Path, distance = i.Distance }),
                     usage = new { input_tokens = answer.InputTokens, output_tokens = answer.OutputTokens },
                     cached = answer.Cached,
-                }, RunnerJson.Options));
+                }, DbFirstJson.Options));
                 return CommandAction.Success;
             }
 

@@ -34,7 +34,7 @@ internal static class BenchClipCommand
             var markdown = result.ToMarkdown();
             var text = path.EndsWith(".md", StringComparison.OrdinalIgnoreCase)
                 ? markdown
-                : JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
+                : JsonSerializer.Serialize(result, DbFirstJson.Options);
             await File.WriteAllTextAsync(path, text, cancellationToken);
             await console.Out.WriteAsync(markdown);
             await console.Error.WriteLineAsync($"dbfirst: results written to {path}");

@@ -36,7 +36,7 @@ internal static class BenchEmbedCommand
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             var markdown = result.ToMarkdown();
             await File.WriteAllTextAsync(path,
-                path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }) : markdown,
+                path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? JsonSerializer.Serialize(result, DbFirstJson.Options) : markdown,
                 cancellationToken);
             await console.Out.WriteAsync(markdown);
             await console.Error.WriteLineAsync($"dbfirst: results written to {path}");

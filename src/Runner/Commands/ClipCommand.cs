@@ -21,7 +21,7 @@ internal static class ClipCommand
             using var model = ClipModelLoader.Load(context);
             var ids = model.Tokenizer.Encode(parse.GetValue(tokenizeText)!);
             await console.Out.WriteLineAsync(parse.GetValue(json)
-                ? JsonSerializer.Serialize(new { ids })
+                ? JsonSerializer.Serialize(new { ids }, DbFirstJson.Options)
                 : string.Join(' ', ids));
             return CommandAction.Success;
         });
@@ -70,6 +70,6 @@ internal static class ClipCommand
 
     private static Task WriteEmbeddingAsync(RunnerConsole console, string model, float[] embedding, bool json) =>
         console.Out.WriteLineAsync(json
-            ? JsonSerializer.Serialize(new { model, dim = embedding.Length, embedding })
+            ? JsonSerializer.Serialize(new { model, dim = embedding.Length, embedding }, DbFirstJson.Options)
             : string.Join(' ', embedding.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
 }

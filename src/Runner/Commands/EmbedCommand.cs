@@ -13,7 +13,6 @@ namespace DbFirst.Runner.Commands;
 /// </summary>
 internal static class EmbedCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static Command Create(GlobalOptions options, RunnerConsole console)
     {
@@ -45,7 +44,7 @@ internal static class EmbedCommand
 
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(Summary(result), s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(Summary(result), DbFirstJson.Options));
             }
             else
             {

@@ -9,7 +9,6 @@ namespace DbFirst.Runner.Commands;
 /// <summary><c>dbfirst index status|rebuild|tune</c>: the operator's view of the vector index.</summary>
 internal static class IndexCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
     public static Command Create(GlobalOptions options, RunnerConsole console)
     {
@@ -30,7 +29,7 @@ internal static class IndexCommand
             var status = await new VectorIndexManager(dataSource).GetStatusAsync(cancellationToken);
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(status, s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(status, DbFirstJson.Options));
                 return CommandAction.Success;
             }
 
@@ -76,7 +75,7 @@ internal static class IndexCommand
                 var plan = await manager.PlanAsync(buildOptions, cancellationToken);
                 if (parse.GetValue(json))
                 {
-                    await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan }, s_json));
+                    await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan }, DbFirstJson.Options));
                 }
                 else
                 {
@@ -94,7 +93,7 @@ internal static class IndexCommand
             var build = await manager.RebuildAsync(buildOptions, prefixed, cancellationToken);
             if (planned is not null)
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan = planned, build }, s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan = planned, build }, DbFirstJson.Options));
             }
 
             await console.Error.WriteLineAsync("dbfirst: the stored search setting was tuned for the previous index; run dbfirst index tune");

@@ -10,7 +10,6 @@ namespace DbFirst.Runner.Commands;
 /// <summary><c>dbfirst status [--json]</c>: rows, embedded, pending, failed by reason, the model, the vector index.</summary>
 internal static class StatusCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
     public static Command Create(GlobalOptions options, RunnerConsole console)
     {
@@ -36,7 +35,7 @@ internal static class StatusCommand
 
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { model = new { name = modelName, test_model = isTestModel }, status, pgvector }, s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { model = new { name = modelName, test_model = isTestModel }, status, pgvector }, DbFirstJson.Options));
                 return CommandAction.Success;
             }
 
