@@ -13,7 +13,7 @@ namespace DbFirst.Runner;
 /// </summary>
 internal sealed class RunnerContext
 {
-    private RunnerContext(IConfiguration configuration, string? modelOption, RunnerConsole console)
+    internal RunnerContext(IConfiguration configuration, string? modelOption, RunnerConsole console)
     {
         Configuration = configuration;
         Settings = new SettingsReader(key => configuration[key]);

@@ -90,7 +90,7 @@ internal static class IngestCommand
     }
 
     // The options record is public Core API and takes no reader; its default is the one fallback.
-    private static double ReadPruneMaxFraction(SettingsReader settings) =>
+    internal static double ReadPruneMaxFraction(SettingsReader settings) =>
         settings.Double("Ingest:PruneMaxFraction", new IngestOptions([]).PruneMaxFraction, 0, 1);
 
     private static async Task WriteSummaryAsync(TextWriter error, IngestReport report, IngestOptions options)
