@@ -71,7 +71,7 @@ internal static class BuildMemoryCeiling
         if (bytes > MachineBytes)
         {
             throw SettingsReader.Invalid(
-                ConfigurationKey, $"at most this machine's {VectorIndexManager.FormatBytes(MachineBytes)} of memory, or a build could run the server out of memory", text);
+                ConfigurationKey, $"at most this machine's {ByteSize.Format(MachineBytes)} of memory, or a build could run the server out of memory", text);
         }
 
         return (long)bytes;
