@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DbFirst.Runner.Hosting;
+using Npgsql;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -32,7 +33,7 @@ internal static class ServeCommand
             await app.StartAsync(cancellationToken);
             var jobs = GalleryHost.RegisterRecurringJobs(app.Services);
             // /health answers "starting" until this has run, so "ok" means gallery.search reaches this host.
-            var embedUrl = await app.Services.GetRequiredService<ServeReadiness>().CompleteStartupAsync(context.ConnectionString, app.Urls, cancellationToken);
+            var embedUrl = await app.Services.GetRequiredService<ServeReadiness>().CompleteStartupAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), app.Urls, cancellationToken);
             await console.Error.WriteLineAsync(
                 $"dbfirst: serving {string.Join(", ", app.Urls)} (dashboard /hangfire, health /health); recurring jobs: {string.Join(", ", jobs)}");
             await console.Error.WriteLineAsync(embedUrl is null

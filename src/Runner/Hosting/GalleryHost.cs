@@ -133,7 +133,7 @@ internal static class GalleryHost
             provider.GetRequiredService<ILogger<EmbeddingPipeline>>()));
         services.AddTransient<EmbedPendingJob>();
         services.AddSingleton<ITextEmbedder>(new ClipTextEmbedder(model));
-        services.AddSingleton(new EncoderKey(connectionString));
+        services.AddSingleton(provider => new EncoderKey(provider.GetRequiredService<NpgsqlDataSource>()));
         // Index builds and swaps need table ownership (PostgreSQL 15 has no narrower right), so maintain-index
         // alone works through the owner login; every other job uses the runtime login's data source.
         services.AddKeyedSingleton(IndexDataSourceKey, (_, _) => GalleryDataSource.Create(indexConnectionString));
@@ -147,9 +147,11 @@ internal static class GalleryHost
         services.AddTransient<CollectDescribeBatchesJob>();
         // Only serve has start-up steps (publishing its address); a worker serves no /health.
         services.AddSingleton(role == "serve" ? ServeReadiness.Starting() : ServeReadiness.Ready());
+        // The probe and the migration check take the connection string: FluentMigrator opens its own connections.
         services.AddSingleton(provider => new GalleryHealthProbe(
             connectionString, model, provider.GetRequiredService<ServeReadiness>(), provider.GetRequiredService<ILogger<GalleryHealthProbe>>()));
 
+        // Hangfire.PostgreSql's storage opens its own connections from a connection string.
         services.AddHangfire(hangfire => hangfire.UseGalleryStorage(connectionString));
         services.AddHangfireServer(server =>
         {
