@@ -78,17 +78,17 @@ internal sealed class SettingsReader
         return bool.TryParse(text, out var value) ? value : throw Invalid(key, "true or false", text);
     }
 
-    /// <summary>A time span such as <c>00:01:30</c>, at least <paramref name="min"/>.</summary>
-    public TimeSpan Time(string key, TimeSpan fallback, TimeSpan min)
+    /// <summary>A time span such as <c>00:01:30</c>: never negative, and above zero when <paramref name="positive"/>.</summary>
+    public TimeSpan Time(string key, TimeSpan fallback, bool positive = false)
     {
         if (Text(key)?.Trim() is not { } text)
         {
             return fallback;
         }
 
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value) && value >= min
+        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value) && (positive ? value > TimeSpan.Zero : value >= TimeSpan.Zero)
             ? value
-            : throw Invalid(key, min == TimeSpan.Zero ? "a time span such as 00:01:00" : $"a time span such as 00:01:00, at least {min}", text);
+            : throw Invalid(key, positive ? "a positive time span such as 00:01:00" : "a time span such as 00:01:00 (00:00:00 or more)", text);
     }
 
     /// <summary>The one-line error for a value of <paramref name="key"/> that is not <paramref name="expected"/>.</summary>

@@ -50,12 +50,12 @@ internal sealed record EmbeddingOptions
         {
             BatchSize = settings.Int("Embedding:BatchSize", defaults.BatchSize, max: MaxBatchSize),
             MaxAttempts = settings.Int("Embedding:MaxAttempts", defaults.MaxAttempts),
-            RetryDelay = settings.Time("Embedding:RetryDelay", defaults.RetryDelay, TimeSpan.Zero),
-            MaxRetryDelay = settings.Time("Embedding:MaxRetryDelay", defaults.MaxRetryDelay, TimeSpan.Zero),
+            RetryDelay = settings.Time("Embedding:RetryDelay", defaults.RetryDelay),
+            MaxRetryDelay = settings.Time("Embedding:MaxRetryDelay", defaults.MaxRetryDelay),
             Files = FileReadOptions.Read(settings),
             PreprocessParallelism = settings.Int("Embedding:PreprocessParallelism", defaults.PreprocessParallelism),
             MaxBatchesInFlight = settings.Int("Embedding:MaxBatchesInFlight", defaults.MaxBatchesInFlight),
-            ClaimIdleTimeout = settings.Time("Embedding:ClaimIdleTimeout", defaults.ClaimIdleTimeout, TimeSpan.Zero),
+            ClaimIdleTimeout = settings.Time("Embedding:ClaimIdleTimeout", defaults.ClaimIdleTimeout),
         }.Validate();
     }
 

@@ -22,7 +22,7 @@ internal sealed record FileReadOptions
         return new FileReadOptions
         {
             MaxBytes = settings.Long("Files:MaxBytes", defaults.MaxBytes),
-            ReadTimeout = settings.Time("Files:ReadTimeout", defaults.ReadTimeout, TimeSpan.FromMilliseconds(1)),
+            ReadTimeout = settings.Time("Files:ReadTimeout", defaults.ReadTimeout, positive: true),
             VerifyHash = settings.Bool("Files:VerifyHash", defaults.VerifyHash),
         };
     }
