@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using DbFirst.Claude;
 using DbFirst.Runner;
-using DbFirst.Runner.Bench;
 using DbFirst.Runner.Commands;
 using DbFirst.Tests.Support;
 using Npgsql;

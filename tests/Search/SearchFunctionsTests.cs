@@ -223,7 +223,7 @@ public sealed class SearchFunctionsTests : IClassFixture<SearchGalleryFixture>
         return pairs.Order().ToList();
     }
 
-    private static double SyntheticGalleryDistance(float[] a, float[] b) => DbFirst.Indexing.SyntheticGallery.CosineDistance(a, b);
+    private static double SyntheticGalleryDistance(float[] a, float[] b) => SyntheticGallery.CosineDistance(a, b);
 
     private static double Recall(IReadOnlyCollection<(long Id, double Distance)> hits, List<(long Id, double Distance)> exact)
     {

@@ -36,7 +36,7 @@ internal static class OperatorPage
             Row(html, failure.Permanent ? "  permanent" : "  retrying", $"{GalleryHtml.Number(failure.Rows)} × {failure.Reason}");
         }
 
-        Row(html, "model", model.Name + (model.IsTestModel ? " (test model: results are NOT semantic)" : ""));
+        Row(html, "model", model.Name + (!model.IsSemantic ? " (test model: results are NOT semantic)" : ""));
         foreach (var count in status.Models.Where(m => m.Model != model.Name))
         {
             Row(html, "  other model", $"{GalleryHtml.Number(count.Rows)} embedded by {count.Model}");
