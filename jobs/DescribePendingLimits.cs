@@ -1,5 +1,4 @@
-using System.Globalization;
-using System.Numerics;
+using DbFirst.Configuration;
 
 namespace DbFirst.Jobs;
 
@@ -10,23 +9,15 @@ namespace DbFirst.Jobs;
 /// </summary>
 internal sealed record DescribePendingLimits(int MaxImages = 50, long MaxTokens = 200_000, int MaxFailedAttempts = 3)
 {
-    public static DescribePendingLimits FromConfiguration(Func<string, string?> lookup)
+    public static DescribePendingLimits Read(SettingsReader settings)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         var defaults = new DescribePendingLimits();
         return new DescribePendingLimits(
-            Read(lookup, "MaxImages", defaults.MaxImages),
-            Read(lookup, "MaxTokens", defaults.MaxTokens),
-            Read(lookup, "MaxFailedAttempts", defaults.MaxFailedAttempts));
+            settings.Int(Key("MaxImages"), defaults.MaxImages),
+            settings.Long(Key("MaxTokens"), defaults.MaxTokens),
+            settings.Int(Key("MaxFailedAttempts"), defaults.MaxFailedAttempts));
     }
 
-    private static T Read<T>(Func<string, string?> lookup, string name, T fallback)
-        where T : struct, IBinaryInteger<T>
-    {
-        var key = $"Jobs:{DescribePendingJob.Id}:{name}";
-        return lookup(key) is { Length: > 0 } text
-            ? T.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > T.Zero
-                ? value
-                : throw new GalleryException($"{key.Replace(":", "__", StringComparison.Ordinal)} must be a positive whole number, not '{text}'")
-            : fallback;
-    }
+    private static string Key(string name) => $"Jobs:{DescribePendingJob.Id}:{name}";
 }

@@ -1,5 +1,5 @@
 using Hangfire;
-using Microsoft.Extensions.Configuration;
+using DbFirst.Configuration;
 
 namespace DbFirst.Jobs;
 
@@ -29,23 +29,47 @@ internal static class RecurringJobCatalog
             id, job => job.RunAsync(CancellationToken.None), cron, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc })),
     ];
 
-    /// <summary>Adds, updates or removes each catalogued job as configured; returns the ids now scheduled.</summary>
-    public static IReadOnlyList<string> Register(IRecurringJobManager manager, IConfiguration configuration)
+    /// <summary>
+    /// Reads <c>Jobs:&lt;id&gt;:Enabled</c> and <c>Jobs:&lt;id&gt;:Cron</c> for every entry; hosts do it before they start,
+    /// so a misspelt switch stops them instead of quietly disabling a job.
+    /// </summary>
+    public static IReadOnlyList<RecurringJobSchedule> Read(SettingsReader settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return Entries
+            .Select(entry => new RecurringJobSchedule(
+                entry.Id,
+                settings.Bool($"Jobs:{entry.Id}:Enabled", entry.EnabledByDefault),
+                settings.Text($"Jobs:{entry.Id}:Cron") ?? entry.DefaultCron))
+            .ToList();
+    }
+
+    /// <summary>Adds, updates or removes each catalogued job as <paramref name="schedules"/> say; returns the ids now scheduled.</summary>
+    /// <exception cref="GalleryException">A configured cron expression is not one.</exception>
+    public static IReadOnlyList<string> Register(IRecurringJobManager manager, IReadOnlyList<RecurringJobSchedule> schedules)
     {
         ArgumentNullException.ThrowIfNull(manager);
-        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(schedules);
         var scheduled = new List<string>();
         foreach (var entry in Entries)
         {
-            var section = configuration.GetSection($"Jobs:{entry.Id}");
-            if (!bool.TryParse(section["Enabled"] ?? (entry.EnabledByDefault ? "true" : "false"), out var enabled) || !enabled)
+            var schedule = schedules.Single(s => s.Id == entry.Id);
+            if (!schedule.Enabled)
             {
                 manager.RemoveIfExists(entry.Id);
                 continue;
             }
 
-            var cron = section["Cron"] is { Length: > 0 } configured ? configured : entry.DefaultCron;
-            entry.Schedule(manager, entry.Id, cron);
+            try
+            {
+                entry.Schedule(manager, entry.Id, schedule.Cron);
+            }
+            catch (ArgumentException exception) when (schedule.Cron != entry.DefaultCron)
+            {
+                // Hangfire parses the expression only here; name the key, not Hangfire's parameter.
+                throw new GalleryException(SettingsReader.Invalid($"Jobs:{entry.Id}:Cron", "a cron expression such as */5 * * * *", schedule.Cron).Message, exception);
+            }
+
             scheduled.Add(entry.Id);
         }
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using DbFirst.Clip;
 using DbFirst.Imaging;
 
@@ -7,13 +6,9 @@ namespace DbFirst.Runner;
 /// <summary>Resolves and loads the CLIP model for a command, turning the failures a user can fix into <see cref="GalleryException"/>.</summary>
 internal static class ClipModelLoader
 {
-    public static ClipModel Load(RunnerContext context, ParseResult parseResult, GlobalOptions options)
+    public static ClipModel Load(RunnerContext context)
     {
-        var location = ClipModelLocator.Resolve(
-            parseResult.GetValue(options.Model),
-            context.Configuration[ClipModelLocator.ConfigurationKey],
-            Directory.GetCurrentDirectory(),
-            AppContext.BaseDirectory);
+        var location = context.ModelLocation;
         ClipModel model;
         try
         {

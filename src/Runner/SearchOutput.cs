@@ -10,7 +10,6 @@ namespace DbFirst.Runner;
 /// <summary>The options and output shared by <c>dbfirst search</c> and <c>dbfirst similar</c>.</summary>
 internal sealed class SearchOutput
 {
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public Option<int> K { get; } = new("-k", "--k") { Description = "How many results", DefaultValueFactory = _ => 10 };
 
@@ -48,7 +47,7 @@ internal sealed class SearchOutput
         if (parse.GetValue(Json))
         {
             var rows = hits.Select(hit => new JsonHit(hit.Id, hit.Path, Math.Round(hit.Distance, 6)));
-            await console.Out.WriteLineAsync(JsonSerializer.Serialize(rows, s_json));
+            await console.Out.WriteLineAsync(JsonSerializer.Serialize(rows, DbFirstJson.Options));
         }
         else
         {

@@ -75,7 +75,7 @@ public sealed partial class BuildPlannerTests
     {
         var error = Assert.Throws<GalleryException>(() => BuildMemoryCeiling.Parse(text));
 
-        Assert.StartsWith("Index:BuildMemoryCeiling", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("configuration: Index:BuildMemoryCeiling must be ", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
     }
 

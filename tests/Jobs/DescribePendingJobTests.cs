@@ -48,12 +48,12 @@ public sealed class DescribePendingJobTests
 
             await using var dataSource = database.CreateDataSource();
             var job = new DescribePendingJob(dataSource, new ClaudeOptions { ApiKey = key, BaseUrl = fake.BaseUrl, RequestsPerMinute = 6000 },
-                DescribePendingLimits.FromConfiguration(name => name switch
+                DescribePendingLimits.Read(new DbFirst.Configuration.SettingsReader(name => name switch
                 {
                     "Jobs:describe-pending:MaxImages" => "3",
                     "Jobs:describe-pending:MaxFailedAttempts" => "3",
                     _ => null,
-                }));
+                })));
 
             var result = await job.RunAsync(CancellationToken.None);
 

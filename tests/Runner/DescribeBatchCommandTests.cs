@@ -43,7 +43,7 @@ public sealed class DescribeBatchCommandTests : IAsyncLifetime
         Assert.Equal(0, early.ExitCode);
         Assert.Contains("in_progress: not ended yet, nothing stored", early.Out);
         Assert.Contains("collected 0 batches", early.Error);
-        Assert.Contains("\"described\": 1", collect.Out);
+        Assert.Contains("\"described\":1", collect.Out);
         Assert.Equal("batched words", await _bed.Database.ScalarAsync<string>($"SELECT description FROM gallery.image_gallery WHERE id = {ok}"));
         Assert.Null(await _bed.Database.ScalarAsync<string>($"SELECT description FROM gallery.image_gallery WHERE id = {bad}"));
         Assert.NotNull(await _bed.Database.ScalarAsync<string>($"SELECT describe_error FROM gallery.image_gallery WHERE id = {bad}"));

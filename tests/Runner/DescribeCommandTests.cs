@@ -103,7 +103,7 @@ public sealed class DescribeCommandTests : IAsyncLifetime
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal(3, _bed.Fake.Requests.Count);
-        Assert.Contains("\"status\": \"failed\"", run.Out);
+        Assert.Contains("\"status\":\"failed\"", run.Out);
         Assert.Equal("old words", await _bed.Database.ScalarAsync<string>($"SELECT description FROM gallery.image_gallery WHERE id = {id}"));
         Assert.Equal("claude-old", await _bed.Database.ScalarAsync<string>($"SELECT description_model FROM gallery.image_gallery WHERE id = {id}"));
         Assert.Contains("529", await _bed.Database.ScalarAsync<string>($"SELECT describe_error FROM gallery.image_gallery WHERE id = {id}"));

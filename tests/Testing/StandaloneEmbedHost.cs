@@ -1,5 +1,7 @@
+using DbFirst.Database;
 using DbFirst.Runner.Hosting;
 using DbFirst.Search;
+using Npgsql;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,10 +16,12 @@ namespace DbFirst.Testing;
 internal sealed class StandaloneEmbedHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly NpgsqlDataSource _dataSource;
 
-    private StandaloneEmbedHost(WebApplication app, string embedUrl)
+    private StandaloneEmbedHost(WebApplication app, NpgsqlDataSource dataSource, string embedUrl)
     {
         _app = app;
+        _dataSource = dataSource;
         EmbedUrl = embedUrl;
     }
 
@@ -25,24 +29,35 @@ internal sealed class StandaloneEmbedHost : IAsyncDisposable
     public string EmbedUrl { get; }
 
     /// <summary>Starts serving <paramref name="embedder"/>, signing with the encoder key of the database at <paramref name="connectionString"/>.</summary>
+    /// <remarks>Takes a connection string because its callers hold one for a scratch database; the host owns its data source.</remarks>
     public static async Task<StandaloneEmbedHost> StartAsync(ITextEmbedder embedder, string connectionString, CancellationToken cancellationToken = default)
     {
-        var key = new EncoderKey(connectionString);
-        await key.LoadAsync();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(embedder);
-        builder.Services.AddSingleton(key);
-        var app = builder.Build();
-        app.MapEmbedTextEndpoint();
-        await app.StartAsync(cancellationToken);
-        return new StandaloneEmbedHost(app, app.Urls.Single().TrimEnd('/') + EmbedTextEndpoint.Route);
+        var dataSource = GalleryDataSource.Create(connectionString);
+        try
+        {
+            var key = new EncoderKey(dataSource);
+            await key.LoadAsync();
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton(embedder);
+            builder.Services.AddSingleton(key);
+            var app = builder.Build();
+            app.MapEmbedTextEndpoint();
+            await app.StartAsync(cancellationToken);
+            return new StandaloneEmbedHost(app, dataSource, app.Urls.Single().TrimEnd('/') + EmbedTextEndpoint.Route);
+        }
+        catch
+        {
+            await dataSource.DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        await _dataSource.DisposeAsync();
     }
 }

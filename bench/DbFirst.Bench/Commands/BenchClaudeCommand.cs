@@ -40,7 +40,7 @@ internal static class BenchClaudeCommand
             var result = await ClaudeBench.RunAsync(context.OwnerConnectionString, settings, console.Error, cancellationToken);
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(result, RunnerJson.Options));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(result, DbFirstJson.Options));
             }
             else
             {

@@ -19,7 +19,7 @@ internal static class BenchClipCommand
 
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            using var model = ClipModelLoader.Load(context, parse, options);
+            using var model = ClipModelLoader.Load(context);
             var photoFiles = parse.GetValue(photos) is { } folder
                 ? Directory.EnumerateFiles(folder).Where(f => f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)
                     || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".png", StringComparison.OrdinalIgnoreCase)).Order().ToList()
@@ -34,7 +34,7 @@ internal static class BenchClipCommand
             var markdown = result.ToMarkdown();
             var text = path.EndsWith(".md", StringComparison.OrdinalIgnoreCase)
                 ? markdown
-                : JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
+                : JsonSerializer.Serialize(result, DbFirstJson.Options);
             await File.WriteAllTextAsync(path, text, cancellationToken);
             await console.Out.WriteAsync(markdown);
             await console.Error.WriteLineAsync($"dbfirst: results written to {path}");

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using DbFirst.Embedding;
-using DbFirst.Runner.Hosting;
 
 namespace DbFirst.Bench.Commands;
 
@@ -25,8 +24,8 @@ internal static class BenchEmbedCommand
                 throw new GalleryException("--images must be at least 1");
             }
 
-            var settings = EmbeddingSettings.Read(context.Configuration);
-            using var model = ClipModelLoader.Load(context, parse, options);
+            var settings = EmbeddingOptions.Read(context.Settings);
+            using var model = ClipModelLoader.Load(context);
             var files = await BenchPhotoSet.EnsureAsync(
                 BenchPhotoSet.DefaultFolder, count, line => console.Error.WriteLine($"dbfirst: {line}"), cancellationToken);
             var benchmark = new EmbeddingBenchmark(model, settings);
@@ -36,7 +35,7 @@ internal static class BenchEmbedCommand
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             var markdown = result.ToMarkdown();
             await File.WriteAllTextAsync(path,
-                path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }) : markdown,
+                path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? JsonSerializer.Serialize(result, DbFirstJson.Options) : markdown,
                 cancellationToken);
             await console.Out.WriteAsync(markdown);
             await console.Error.WriteLineAsync($"dbfirst: results written to {path}");

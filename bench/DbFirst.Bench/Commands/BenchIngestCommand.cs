@@ -32,7 +32,7 @@ internal static class BenchIngestCommand
                 throw new GalleryException("--images and --rows must be at least 1");
             }
 
-            using var model = parse.GetValue(noEmbed) ? null : ClipModelLoader.Load(context, parse, options);
+            using var model = parse.GetValue(noEmbed) ? null : ClipModelLoader.Load(context);
             var embedder = model is null ? null : new ClipImageEmbedder(model);
             var result = await new IngestBenchmark(context.OwnerConnectionString, embedder).RunAsync(
                 parse.GetValue(photos)!, imageCount, rowCount, line => console.Error.WriteLine($"bench: {line}"), cancellationToken);

@@ -35,7 +35,7 @@ internal static class BenchSearchCommand
                 ITextEmbedder? embedder = null;
                 if (!parse.GetValue(noText))
                 {
-                    model = ClipModelLoader.Load(context, parse, options);
+                    model = ClipModelLoader.Load(context);
                     embedder = new ClipTextEmbedder(model);
                     host = await StandaloneEmbedHost.StartAsync(embedder, context.OwnerConnectionString, cancellationToken);
                 }

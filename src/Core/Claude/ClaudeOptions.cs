@@ -1,4 +1,4 @@
-using System.Globalization;
+using DbFirst.Configuration;
 
 namespace DbFirst.Claude;
 
@@ -45,24 +45,24 @@ internal sealed record ClaudeOptions
     /// <summary>Client-side request rate, so a large run stays under the account's limit instead of collecting 429s.</summary>
     public double RequestsPerMinute { get; init; } = 50;
 
-    /// <summary>Reads the options through <paramref name="lookup"/> (an <c>IConfiguration</c> indexer).</summary>
-    /// <exception cref="GalleryException">A setting is not a valid number.</exception>
-    public static ClaudeOptions FromConfiguration(Func<string, string?> lookup)
+    /// <summary>Reads <c>ANTHROPIC_API_KEY</c>, <c>ANTHROPIC_BASE_URL</c> and the <c>Claude:*</c> keys.</summary>
+    /// <exception cref="GalleryException">A setting is not a valid number or URL.</exception>
+    public static ClaudeOptions Read(SettingsReader settings)
     {
-        ArgumentNullException.ThrowIfNull(lookup);
+        ArgumentNullException.ThrowIfNull(settings);
         var defaults = new ClaudeOptions();
         return new ClaudeOptions
         {
-            ApiKey = lookup("ANTHROPIC_API_KEY") is { Length: > 0 } key ? key.Trim() : null,
-            BaseUrl = lookup("ANTHROPIC_BASE_URL") is { Length: > 0 } url ? url.TrimEnd('/') : ProductionBaseUrl,
-            Model = lookup("Claude:Model") is { Length: > 0 } model ? model : DefaultModel,
-            MaxTokens = Positive(lookup, "Claude:MaxTokens", defaults.MaxTokens),
-            Concurrency = Positive(lookup, "Claude:Concurrency", defaults.Concurrency),
-            Timeout = TimeSpan.FromSeconds(Positive(lookup, "Claude:TimeoutSeconds", (int)defaults.Timeout.TotalSeconds)),
-            MaxAttempts = Positive(lookup, "Claude:MaxAttempts", defaults.MaxAttempts),
-            RetryBaseDelay = TimeSpan.FromMilliseconds(Positive(lookup, "Claude:RetryBaseDelayMs", (int)defaults.RetryBaseDelay.TotalMilliseconds)),
-            MaxRetryDelay = TimeSpan.FromSeconds(Positive(lookup, "Claude:MaxRetryDelaySeconds", (int)defaults.MaxRetryDelay.TotalSeconds)),
-            RequestsPerMinute = Positive(lookup, "Claude:RequestsPerMinute", (int)defaults.RequestsPerMinute),
+            ApiKey = settings.Text("ANTHROPIC_API_KEY")?.Trim(),
+            BaseUrl = BaseUrlFrom(settings),
+            Model = settings.Text("Claude:Model") ?? DefaultModel,
+            MaxTokens = settings.Int("Claude:MaxTokens", defaults.MaxTokens),
+            Concurrency = settings.Int("Claude:Concurrency", defaults.Concurrency),
+            Timeout = TimeSpan.FromSeconds(settings.Int("Claude:TimeoutSeconds", (int)defaults.Timeout.TotalSeconds)),
+            MaxAttempts = settings.Int("Claude:MaxAttempts", defaults.MaxAttempts),
+            RetryBaseDelay = TimeSpan.FromMilliseconds(settings.Int("Claude:RetryBaseDelayMs", (int)defaults.RetryBaseDelay.TotalMilliseconds)),
+            MaxRetryDelay = TimeSpan.FromSeconds(settings.Int("Claude:MaxRetryDelaySeconds", (int)defaults.MaxRetryDelay.TotalSeconds)),
+            RequestsPerMinute = settings.Int("Claude:RequestsPerMinute", (int)defaults.RequestsPerMinute),
         };
     }
 
@@ -78,16 +78,17 @@ internal sealed record ClaudeOptions
         $"Claude {{ Model = {Model}, BaseUrl = {BaseUrl}, ApiKey = {(ApiKey is null ? "none" : "set")}, MaxTokens = {MaxTokens}, " +
         $"Concurrency = {Concurrency}, Timeout = {Timeout.TotalSeconds:F0}s, MaxAttempts = {MaxAttempts}, RequestsPerMinute = {RequestsPerMinute} }}";
 
-    private static int Positive(Func<string, string?> lookup, string key, int fallback)
+    // The key is sent to this address, so it must at least be an absolute http(s) URL.
+    private static string BaseUrlFrom(SettingsReader settings)
     {
-        var text = lookup(key);
-        if (string.IsNullOrWhiteSpace(text))
+        const string key = "ANTHROPIC_BASE_URL";
+        if (settings.Text(key)?.Trim() is not { } text)
         {
-            return fallback;
+            return ProductionBaseUrl;
         }
 
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : throw new GalleryException($"{key.Replace(":", "__", StringComparison.Ordinal)} must be a positive whole number, not '{text}'");
+        return Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)
+            ? text.TrimEnd('/')
+            : throw SettingsReader.Invalid(key, "an absolute http(s) URL", text);
     }
 }

@@ -1,3 +1,4 @@
+using DbFirst.Configuration;
 using Npgsql;
 
 namespace DbFirst.Database;
@@ -30,7 +31,8 @@ public static class LocalCluster
         new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1",
-            Port = int.TryParse(Environment.GetEnvironmentVariable("DBFIRST_PGPORT"), out var port) ? port : 55432,
+            // The same variable scripts/db.sh reads; a typo must not quietly reach another cluster on the default port.
+            Port = new SettingsReader(Environment.GetEnvironmentVariable).Int("DBFIRST_PGPORT", 55432, max: 65535),
             Database = database,
             Username = login,
             Passfile = PassFile,

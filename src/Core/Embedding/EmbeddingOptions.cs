@@ -1,3 +1,4 @@
+using DbFirst.Configuration;
 using DbFirst.Files;
 
 namespace DbFirst.Embedding;
@@ -5,6 +6,8 @@ namespace DbFirst.Embedding;
 /// <summary>How the embedding pipeline batches, retries and overlaps its work (configuration section <c>Embedding</c>).</summary>
 internal sealed record EmbeddingOptions
 {
+    private const int MaxBatchSize = 10_000;
+
     /// <summary>Rows claimed, preprocessed, encoded and committed together.</summary>
     public int BatchSize { get; init; } = 32;
 
@@ -38,12 +41,30 @@ internal sealed record EmbeddingOptions
     /// </summary>
     public TimeSpan ClaimIdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Reads the <c>Embedding:*</c> keys (e.g. <c>Embedding__BatchSize</c>) and the <c>Files:*</c> keys.</summary>
+    public static EmbeddingOptions Read(SettingsReader settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var defaults = new EmbeddingOptions();
+        return new EmbeddingOptions
+        {
+            BatchSize = settings.Int("Embedding:BatchSize", defaults.BatchSize, max: MaxBatchSize),
+            MaxAttempts = settings.Int("Embedding:MaxAttempts", defaults.MaxAttempts),
+            RetryDelay = settings.Time("Embedding:RetryDelay", defaults.RetryDelay),
+            MaxRetryDelay = settings.Time("Embedding:MaxRetryDelay", defaults.MaxRetryDelay),
+            Files = FileReadOptions.Read(settings),
+            PreprocessParallelism = settings.Int("Embedding:PreprocessParallelism", defaults.PreprocessParallelism),
+            MaxBatchesInFlight = settings.Int("Embedding:MaxBatchesInFlight", defaults.MaxBatchesInFlight),
+            ClaimIdleTimeout = settings.Time("Embedding:ClaimIdleTimeout", defaults.ClaimIdleTimeout),
+        }.Validate();
+    }
+
     /// <summary>Throws when a value makes no sense, naming the configuration key.</summary>
     public EmbeddingOptions Validate()
     {
-        if (BatchSize is < 1 or > 10_000)
+        if (BatchSize is < 1 or > MaxBatchSize)
         {
-            throw new GalleryException($"Embedding:BatchSize must be between 1 and 10000, not {BatchSize}");
+            throw new GalleryException($"Embedding:BatchSize must be between 1 and {MaxBatchSize}, not {BatchSize}");
         }
 
         if (MaxAttempts < 1)
@@ -53,7 +74,7 @@ internal sealed record EmbeddingOptions
 
         if (RetryDelay < TimeSpan.Zero || MaxRetryDelay < RetryDelay)
         {
-            throw new GalleryException("Embedding:RetryDelay must not be negative, nor over Embedding:MaxRetryDelay");
+            throw SettingsReader.Conflict("Embedding:RetryDelay must not be negative, nor over Embedding:MaxRetryDelay");
         }
 
         Files.Validate();

@@ -1,3 +1,5 @@
+using DbFirst.Configuration;
+
 namespace DbFirst.Files;
 
 /// <summary>Limits on re-reading an ingested file (configuration section <c>Files</c>).</summary>
@@ -11,6 +13,19 @@ internal sealed record FileReadOptions
 
     /// <summary>Whether the content hash is checked against the one recorded at ingest (costs one SHA-256 pass).</summary>
     public bool VerifyHash { get; init; } = true;
+
+    /// <summary>Reads the <c>Files:*</c> keys (e.g. <c>Files__MaxBytes</c>).</summary>
+    public static FileReadOptions Read(SettingsReader settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var defaults = new FileReadOptions();
+        return new FileReadOptions
+        {
+            MaxBytes = settings.Long("Files:MaxBytes", defaults.MaxBytes),
+            ReadTimeout = settings.Time("Files:ReadTimeout", defaults.ReadTimeout, positive: true),
+            VerifyHash = settings.Bool("Files:VerifyHash", defaults.VerifyHash),
+        };
+    }
 
     /// <summary>Throws when a value makes no sense, naming the configuration key.</summary>
     public FileReadOptions Validate()

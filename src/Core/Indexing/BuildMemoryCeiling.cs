@@ -1,4 +1,5 @@
 using System.Globalization;
+using DbFirst.Configuration;
 
 namespace DbFirst.Indexing;
 
@@ -8,7 +9,7 @@ namespace DbFirst.Indexing;
 /// machine's memory, at most 4 GiB. DbFirst assumes the database runs on the machine that runs it (as
 /// <c>scripts/db.sh</c> sets it up); for a remote server, set the ceiling to what that server can spare.
 /// </summary>
-public static class BuildMemoryCeiling
+internal static class BuildMemoryCeiling
 {
     /// <summary>The configuration key.</summary>
     public const string ConfigurationKey = "Index:BuildMemoryCeiling";
@@ -23,6 +24,14 @@ public static class BuildMemoryCeiling
 
     /// <summary>min(25% of <see cref="MachineBytes"/>, 4 GiB).</summary>
     public static long Default => Math.Max(MinBytes, Math.Min(MachineBytes / 4, MaxDefaultBytes));
+
+    /// <summary>Reads <see cref="ConfigurationKey"/>; unset gives <see cref="Default"/>.</summary>
+    /// <exception cref="GalleryException">Not a size, under 1 MB, or more than this machine's memory.</exception>
+    public static long Read(SettingsReader settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return Parse(settings.Text(ConfigurationKey));
+    }
 
     /// <summary>
     /// Reads a configured ceiling: bytes, or a number with kB, MB, GB (powers of 1024, as PostgreSQL reads them);
@@ -50,18 +59,19 @@ public static class BuildMemoryCeiling
 
         if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0)
         {
-            throw new GalleryException($"{ConfigurationKey} must be a size such as 2GB or 512MB, not '{text}'");
+            throw SettingsReader.Invalid(ConfigurationKey, "a size such as 2GB or 512MB", text);
         }
 
         var bytes = value * factor;
         if (bytes < MinBytes)
         {
-            throw new GalleryException($"{ConfigurationKey} must be at least 1MB (PostgreSQL's smallest maintenance_work_mem), not '{text}'");
+            throw SettingsReader.Invalid(ConfigurationKey, "at least 1MB (PostgreSQL's smallest maintenance_work_mem)", text);
         }
 
         if (bytes > MachineBytes)
         {
-            throw new GalleryException($"{ConfigurationKey} = '{text}' is more than this machine's {ByteSize.Format(MachineBytes)} of memory: a build could run the server out of memory");
+            throw SettingsReader.Invalid(
+                ConfigurationKey, $"at most this machine's {ByteSize.Format(MachineBytes)} of memory, or a build could run the server out of memory", text);
         }
 
         return (long)bytes;

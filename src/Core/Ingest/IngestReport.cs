@@ -1,5 +1,5 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace DbFirst.Ingest;
 
@@ -31,52 +31,20 @@ public sealed record IngestReport(
     public bool ChangedRows => Added + Updated > 0;
 
     /// <summary>The <c>--json</c> summary: one object, keys in a fixed order.</summary>
-    public string ToJson()
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("scanned", Scanned);
-            json.WriteNumber("added", Added);
-            json.WriteNumber("updated", Updated);
-            json.WriteNumber("unchanged", Unchanged);
-            json.WriteNumber("unsupported", Unsupported);
-            json.WriteStartArray("failed");
-            foreach (var failure in Failed)
-            {
-                json.WriteStartObject();
-                json.WriteString("path", failure.Path);
-                json.WriteString("error", failure.Error);
-                json.WriteEndObject();
-            }
+    public string ToJson() => JsonSerializer.Serialize(
+        new JsonSummary(Scanned, Added, Updated, Unchanged, Unsupported, Failed, Missing, Pruned, Duplicates, SymlinksSkipped),
+        DbFirstJson.Options);
 
-            json.WriteEndArray();
-            json.WriteStartArray("missing");
-            foreach (var path in Missing)
-            {
-                json.WriteStringValue(path);
-            }
-
-            json.WriteEndArray();
-            json.WriteNumber("pruned", Pruned);
-            json.WriteStartArray("duplicates");
-            foreach (var group in Duplicates)
-            {
-                json.WriteStartArray();
-                foreach (var path in group)
-                {
-                    json.WriteStringValue(path);
-                }
-
-                json.WriteEndArray();
-            }
-
-            json.WriteEndArray();
-            json.WriteNumber("symlinksSkipped", SymlinksSkipped);
-            json.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
-    }
+    /// <summary>The summary's keys; <c>symlinksSkipped</c> keeps the camelCase it was published with.</summary>
+    private sealed record JsonSummary(
+        long Scanned,
+        long Added,
+        long Updated,
+        long Unchanged,
+        long Unsupported,
+        IReadOnlyList<IngestFailure> Failed,
+        IReadOnlyList<string> Missing,
+        long Pruned,
+        IReadOnlyList<IReadOnlyList<string>> Duplicates,
+        [property: JsonPropertyName("symlinksSkipped")] long SymlinksSkipped);
 }

@@ -19,11 +19,11 @@ internal static class AskCommand
         var k = new Option<int>("-k") { Description = "How many of the nearest images to show Claude", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "Print {answer, model, images, usage} as JSON" };
         var command = new Command("ask", "Ask Claude a question about the images a search of the gallery returns") { question, k, json };
-        var createRetriever = retrieverFactory ?? ((context, parse, dataSource) => new ClipImageRetriever(dataSource, ClipModelLoader.Load(context, parse, options)));
+        var createRetriever = retrieverFactory ?? ((context, parse, dataSource) => new ClipImageRetriever(dataSource, ClipModelLoader.Load(context)));
 
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            var claudeOptions = ClaudeOptions.FromConfiguration(key => context.Configuration[key]);
+            var claudeOptions = ClaudeOptions.Read(context.Settings);
             claudeOptions.RequireApiKey();
             var count = parse.GetValue(k);
             if (count is < 1 or > 20)
@@ -52,7 +52,7 @@ internal static class AskCommand
                     images = answer.Images.Select(i => new { id = i.Id, path = i.Path, distance = i.Distance }),
                     usage = new { input_tokens = answer.InputTokens, output_tokens = answer.OutputTokens },
                     cached = answer.Cached,
-                }, RunnerJson.Options));
+                }, DbFirstJson.Options));
                 return CommandAction.Success;
             }
 

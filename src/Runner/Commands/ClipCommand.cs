@@ -18,10 +18,10 @@ internal static class ClipCommand
         var tokenize = new Command("tokenize", "Print the 77 CLIP token ids of TEXT") { tokenizeText };
         CommandAction.Set(tokenize, options, console, async (context, parse, _) =>
         {
-            using var model = ClipModelLoader.Load(context, parse, options);
+            using var model = ClipModelLoader.Load(context);
             var ids = model.Tokenizer.Encode(parse.GetValue(tokenizeText)!);
             await console.Out.WriteLineAsync(parse.GetValue(json)
-                ? JsonSerializer.Serialize(new { ids })
+                ? JsonSerializer.Serialize(new { ids }, DbFirstJson.Options)
                 : string.Join(' ', ids));
             return CommandAction.Success;
         });
@@ -32,7 +32,7 @@ internal static class ClipCommand
         CommandAction.Set(preprocess, options, console, async (context, parse, cancellationToken) =>
         {
             var path = ClipModelLoader.RequireFile(parse.GetValue(preprocessImage)!);
-            using var model = ClipModelLoader.Load(context, parse, options);
+            using var model = ClipModelLoader.Load(context);
             var tensor = ClipModelLoader.Preprocess(model, path);
             var output = parse.GetValue(preprocessOut)!;
             await File.WriteAllBytesAsync(output, MemoryMarshal.AsBytes(tensor.AsSpan()).ToArray(), cancellationToken);
@@ -45,7 +45,7 @@ internal static class ClipCommand
         CommandAction.Set(embedImage, options, console, async (context, parse, _) =>
         {
             var path = ClipModelLoader.RequireFile(parse.GetValue(embedImagePath)!);
-            using var model = ClipModelLoader.Load(context, parse, options);
+            using var model = ClipModelLoader.Load(context);
             var embedding = model.ImageEncoder.Encode(ClipModelLoader.Preprocess(model, path));
             await WriteEmbeddingAsync(console, model.Name, embedding, parse.GetValue(json));
             return CommandAction.Success;
@@ -55,7 +55,7 @@ internal static class ClipCommand
         var embedText = new Command("embed-text", "Print TEXT's CLIP embedding") { embedTextValue };
         CommandAction.Set(embedText, options, console, async (context, parse, _) =>
         {
-            using var model = ClipModelLoader.Load(context, parse, options);
+            using var model = ClipModelLoader.Load(context);
             var embedding = model.TextEncoder.Encode(parse.GetValue(embedTextValue)!);
             await WriteEmbeddingAsync(console, model.Name, embedding, parse.GetValue(json));
             return CommandAction.Success;
@@ -70,6 +70,6 @@ internal static class ClipCommand
 
     private static Task WriteEmbeddingAsync(RunnerConsole console, string model, float[] embedding, bool json) =>
         console.Out.WriteLineAsync(json
-            ? JsonSerializer.Serialize(new { model, dim = embedding.Length, embedding })
+            ? JsonSerializer.Serialize(new { model, dim = embedding.Length, embedding }, DbFirstJson.Options)
             : string.Join(' ', embedding.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
 }

@@ -35,7 +35,7 @@ internal static class DescribeCommand
 
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            var claudeOptions = ClaudeOptions.FromConfiguration(key => context.Configuration[key]);
+            var claudeOptions = ClaudeOptions.Read(context.Settings);
             claudeOptions.RequireApiKey();
             var request = new DescribeRequest(parse.GetValue(ids) ?? [], parse.GetValue(all), parse.GetValue(force));
             var asJson = parse.GetValue(json);
@@ -76,7 +76,7 @@ internal static class DescribeCommand
                         usage = new { input_tokens = o.InputTokens, output_tokens = o.OutputTokens },
                         calls = o.Calls,
                     }),
-                }, RunnerJson.Options));
+                }, DbFirstJson.Options));
             }
 
             foreach (var missing in summary.NotFound)
@@ -106,7 +106,7 @@ internal static class DescribeCommand
                 skipped = submission.Skipped,
                 failed = submission.Failed,
                 not_found = submission.NotFound,
-            }, RunnerJson.Options));
+            }, DbFirstJson.Options));
         }
         else
         {
@@ -141,7 +141,7 @@ internal static class DescribeCommand
                 failed = collection.Failed,
                 dropped = collection.Dropped,
                 usage = new { input_tokens = collection.InputTokens, output_tokens = collection.OutputTokens },
-            }, RunnerJson.Options));
+            }, DbFirstJson.Options));
         }
         else
         {

@@ -10,7 +10,6 @@ namespace DbFirst.Runner.Commands;
 /// <summary><c>dbfirst duplicates</c>: pairs of visually near-identical images, through the vector index.</summary>
 internal static class DuplicatesCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static Command Create(GlobalOptions options, RunnerConsole console)
     {
@@ -38,7 +37,7 @@ internal static class DuplicatesCommand
             var pairs = await new GallerySearch(dataSource).NearDuplicatesAsync(parse.GetValue(maxDistance), folder: parse.GetValue(folder), cancellationToken: cancellationToken);
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(pairs.Select(p => new JsonPair(p.IdA, p.PathA, p.IdB, p.PathB, Math.Round(p.Distance, 6))), s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(pairs.Select(p => new JsonPair(p.IdA, p.PathA, p.IdB, p.PathB, Math.Round(p.Distance, 6))), DbFirstJson.Options));
                 return CommandAction.Success;
             }
 

@@ -13,7 +13,6 @@ namespace DbFirst.Runner.Commands;
 /// </summary>
 internal static class EmbedCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static Command Create(GlobalOptions options, RunnerConsole console)
     {
@@ -32,8 +31,8 @@ internal static class EmbedCommand
                 throw new GalleryException("--limit must be at least 1");
             }
 
-            var settings = EmbeddingSettings.Read(context.Configuration);
-            using var model = ClipModelLoader.Load(context, parse, options);
+            var settings = EmbeddingOptions.Read(context.Settings);
+            using var model = ClipModelLoader.Load(context);
             await GalleryHost.EnsureMigratedAsync(context.ConnectionString, cancellationToken);
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
             var pipeline = new EmbeddingPipeline(dataSource, new ClipImageEmbedder(model), settings);
@@ -45,7 +44,7 @@ internal static class EmbedCommand
 
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(Summary(result), s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(Summary(result), DbFirstJson.Options));
             }
             else
             {

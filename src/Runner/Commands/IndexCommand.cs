@@ -9,7 +9,6 @@ namespace DbFirst.Runner.Commands;
 /// <summary><c>dbfirst index status|rebuild|tune</c>: the operator's view of the vector index.</summary>
 internal static class IndexCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
     public static Command Create(GlobalOptions options, RunnerConsole console)
     {
@@ -30,7 +29,7 @@ internal static class IndexCommand
             var status = await new VectorIndexManager(dataSource).GetStatusAsync(cancellationToken);
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(status, s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(status, DbFirstJson.Options));
                 return CommandAction.Success;
             }
 
@@ -75,7 +74,7 @@ internal static class IndexCommand
         });
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            var ceiling = BuildMemoryCeiling.Parse(context.Configuration[BuildMemoryCeiling.ConfigurationKey]);
+            var ceiling = BuildMemoryCeiling.Read(context.Settings);
             await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
             var manager = new VectorIndexManager(dataSource, ceiling);
             var buildOptions = new IndexBuildOptions(parse.GetValue(type)!, parse.GetValue(lists), parse.GetValue(m), parse.GetValue(efConstruction));
@@ -84,7 +83,7 @@ internal static class IndexCommand
                 var plan = await manager.PlanAsync(buildOptions, cancellationToken);
                 if (parse.GetValue(json))
                 {
-                    await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan }, s_json));
+                    await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan }, DbFirstJson.Options));
                 }
                 else
                 {
@@ -102,7 +101,7 @@ internal static class IndexCommand
             var build = await manager.RebuildAsync(buildOptions, prefixed, cancellationToken);
             if (planned is not null)
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan = planned, build }, s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan = planned, build }, DbFirstJson.Options));
             }
 
             await console.Error.WriteLineAsync("dbfirst: the stored search setting was tuned for the previous index; run dbfirst index tune");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DbFirst.Configuration;
 using DbFirst.Database;
 using DbFirst.Ingest;
 using Spectre.Console;
@@ -39,7 +40,7 @@ internal static class IngestCommand
                 parse.GetValue(prune),
                 Force: parse.GetValue(force),
                 DryRun: parse.GetValue(dryRun),
-                PruneMaxFraction: ReadPruneMaxFraction(context.Configuration));
+                PruneMaxFraction: ReadPruneMaxFraction(context.Settings));
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
             var ingester = new GalleryIngester(dataSource);
 
@@ -88,10 +89,9 @@ internal static class IngestCommand
             });
     }
 
-    private static double ReadPruneMaxFraction(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
-        configuration["Ingest:PruneMaxFraction"] is not { Length: > 0 } text ? 0.1
-        : double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 1 ? value
-        : throw new GalleryException($"Ingest:PruneMaxFraction must be a number between 0 and 1, not '{text}'");
+    // The options record is public Core API and takes no reader; its default is the one fallback.
+    internal static double ReadPruneMaxFraction(SettingsReader settings) =>
+        settings.Double("Ingest:PruneMaxFraction", new IngestOptions([]).PruneMaxFraction, 0, 1);
 
     private static async Task WriteSummaryAsync(TextWriter error, IngestReport report, IngestOptions options)
     {

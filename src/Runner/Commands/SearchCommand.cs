@@ -22,7 +22,7 @@ internal static class SearchCommand
             }
 
             float[] embedding;
-            using (var model = ClipModelLoader.Load(context, parse, options))
+            using (var model = ClipModelLoader.Load(context))
             {
                 embedding = new ClipTextEmbedder(model).Embed(query);
             }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DbFirst.Runner.Hosting;
+using Npgsql;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -23,15 +24,16 @@ internal static class ServeCommand
 
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            using var model = ClipModelLoader.Load(context, parse, options);
+            var settings = GalleryHostSettings.Read(context.Settings);
+            using var model = ClipModelLoader.Load(context);
             await GalleryHost.EnsureMigratedAsync(context.ConnectionString, cancellationToken);
-            await using var app = GalleryHost.BuildServe(context.Configuration, context.ConnectionString, model, parse.GetValue(urls)!);
+            await using var app = GalleryHost.BuildServe(context, settings, model, parse.GetValue(urls)!);
             // A serve that cannot read the encoder key could not answer gallery.search: say so now.
             await app.Services.GetRequiredService<EncoderKey>().LoadAsync();
             await app.StartAsync(cancellationToken);
             var jobs = GalleryHost.RegisterRecurringJobs(app.Services);
             // /health answers "starting" until this has run, so "ok" means gallery.search reaches this host.
-            var embedUrl = await app.Services.GetRequiredService<ServeReadiness>().CompleteStartupAsync(context.ConnectionString, app.Urls, cancellationToken);
+            var embedUrl = await app.Services.GetRequiredService<ServeReadiness>().CompleteStartupAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), app.Urls, cancellationToken);
             await console.Error.WriteLineAsync(
                 $"dbfirst: serving {string.Join(", ", app.Urls)} (dashboard /hangfire, health /health); recurring jobs: {string.Join(", ", jobs)}");
             await console.Error.WriteLineAsync(embedUrl is null

@@ -10,7 +10,6 @@ namespace DbFirst.Runner.Commands;
 /// <summary><c>dbfirst status [--json]</c>: rows, embedded, pending, failed by reason, the model, the vector index.</summary>
 internal static class StatusCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
     public static Command Create(GlobalOptions options, RunnerConsole console)
     {
@@ -20,7 +19,7 @@ internal static class StatusCommand
         {
             string modelName;
             bool isTestModel;
-            using (var model = ClipModelLoader.Load(context, parse, options))
+            using (var model = ClipModelLoader.Load(context))
             {
                 modelName = model.Name;
                 isTestModel = !model.IsSemantic;
@@ -38,7 +37,7 @@ internal static class StatusCommand
 
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { model = new { name = modelName, test_model = isTestModel }, status, pgvector, replication }, s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { model = new { name = modelName, test_model = isTestModel }, status, pgvector, replication }, DbFirstJson.Options));
                 return CommandAction.Success;
             }
 

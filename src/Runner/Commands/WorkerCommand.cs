@@ -12,9 +12,10 @@ internal static class WorkerCommand
         var command = new Command("worker", "Run background jobs (Hangfire) without the dashboard; start one per extra machine");
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
-            using var model = ClipModelLoader.Load(context, parse, options);
+            var settings = GalleryHostSettings.Read(context.Settings);
+            using var model = ClipModelLoader.Load(context);
             await GalleryHost.EnsureMigratedAsync(context.ConnectionString, cancellationToken);
-            using var host = GalleryHost.BuildWorker(context.Configuration, context.ConnectionString, model);
+            using var host = GalleryHost.BuildWorker(context, settings, model);
             await host.StartAsync(cancellationToken);
             var jobs = GalleryHost.RegisterRecurringJobs(host.Services);
             await console.Error.WriteLineAsync($"dbfirst: worker running; recurring jobs: {string.Join(", ", jobs)}");

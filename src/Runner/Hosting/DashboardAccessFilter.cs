@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using DbFirst.Configuration;
 using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Http;
 
@@ -28,7 +29,7 @@ internal sealed class DashboardAccessFilter : IDashboardAsyncAuthorizationFilter
         {
             if (string.IsNullOrEmpty(username) || string.IsNullOrEmpty(password))
             {
-                throw new GalleryException("set both Dashboard:Username and Dashboard:Password, or neither");
+                throw SettingsReader.Conflict("set both Dashboard:Username and Dashboard:Password, or neither");
             }
 
             _usernameHash = Hash(username);

@@ -59,7 +59,7 @@ internal static class EmbedTextEndpoint
         }
 
         var key = context.RequestServices.GetRequiredService<EncoderKey>();
-        return Results.Json(new HelloResponse(await key.ProveAsync(nonce)));
+        return Results.Json(new HelloResponse(await key.ProveAsync(nonce)), DbFirstJson.Options);
     }
 
     internal static async Task<IResult> HandleTextAsync(HttpContext context)
@@ -88,7 +88,7 @@ internal static class EmbedTextEndpoint
 
         var embedder = context.RequestServices.GetRequiredService<ITextEmbedder>();
         var embedding = embedder.Embed(text);
-        var body = JsonSerializer.SerializeToUtf8Bytes(new EmbedTextResponse(embedder.Model, embedding.Length, embedding));
+        var body = JsonSerializer.SerializeToUtf8Bytes(new EmbedTextResponse(embedder.Model, embedding.Length, embedding), DbFirstJson.Options);
         if (nonce is not null)
         {
             var key = context.RequestServices.GetRequiredService<EncoderKey>();
@@ -134,7 +134,7 @@ internal static class EmbedTextEndpoint
                 buffer.Write(chunk, 0, read);
             }
 
-            return (JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)), null);
+            return (JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), DbFirstJson.Options), null);
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {

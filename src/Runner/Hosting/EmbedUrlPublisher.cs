@@ -9,7 +9,7 @@ namespace DbFirst.Runner.Hosting;
 internal static class EmbedUrlPublisher
 {
     /// <summary>Publishes the first loopback address among <paramref name="urls"/>; returns it, or null if there is none.</summary>
-    public static async Task<string?> PublishAsync(string connectionString, IEnumerable<string> urls, CancellationToken cancellationToken = default)
+    public static async Task<string?> PublishAsync(NpgsqlDataSource dataSource, IEnumerable<string> urls, CancellationToken cancellationToken = default)
     {
         var loopback = urls
             .Select(url => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri : null)
@@ -21,10 +21,8 @@ internal static class EmbedUrlPublisher
         }
 
         var embedUrl = new Uri(loopback, EmbedTextEndpoint.Route).ToString();
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
         // The owner's function checks the URL (loopback http, explicit port): the runtime login may set nothing else.
-        await using var command = new NpgsqlCommand("SELECT gallery.publish_embed_url(@url)", connection);
+        await using var command = dataSource.CreateCommand("SELECT gallery.publish_embed_url(@url)");
         command.Parameters.AddWithValue("url", embedUrl);
         await command.ExecuteNonQueryAsync(cancellationToken);
         return embedUrl;

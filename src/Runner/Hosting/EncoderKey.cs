@@ -15,8 +15,8 @@ internal sealed class EncoderKey
 
     private readonly Lazy<Task<byte[]>> _key;
 
-    public EncoderKey(string connectionString) =>
-        _key = new Lazy<Task<byte[]>>(() => LoadAsync(connectionString));
+    public EncoderKey(NpgsqlDataSource dataSource) =>
+        _key = new Lazy<Task<byte[]>>(() => LoadAsync(dataSource));
 
     /// <summary>Reads the key now, so a missing grant or migration stops <c>serve</c> at start instead of at the first search.</summary>
     public Task LoadAsync() => _key.Value;
@@ -31,11 +31,9 @@ internal sealed class EncoderKey
             await _key.Value,
             (byte[])[.. Encoding.ASCII.GetBytes(EmbeddingContext), .. nonce, (byte)'\n', .. SHA256.HashData(Encoding.UTF8.GetBytes(text)), (byte)'\n', .. body]));
 
-    private static async Task<byte[]> LoadAsync(string connectionString)
+    private static async Task<byte[]> LoadAsync(NpgsqlDataSource dataSource)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT key FROM gallery.encoder_key", connection);
+        await using var command = dataSource.CreateCommand("SELECT key FROM gallery.encoder_key");
         return await command.ExecuteScalarAsync() as byte[]
             ?? throw new GalleryException("gallery.encoder_key is empty: run 'dbfirst migrate up'");
     }

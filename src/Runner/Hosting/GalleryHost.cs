@@ -5,6 +5,7 @@ using DbFirst.Embedding;
 using DbFirst.Indexing;
 using DbFirst.Jobs;
 using DbFirst.Runner.Gallery;
+using DbFirst.Files;
 using DbFirst.Search;
 using Hangfire;
 using Microsoft.AspNetCore.Builder;
@@ -30,16 +31,17 @@ internal static class GalleryHost
     private const string IndexDataSourceKey = "index";
 
     /// <summary>The web host: Hangfire server, dashboard at <c>/hangfire</c>, the gallery page at <c>/</c>, <c>/health</c>.</summary>
-    public static WebApplication BuildServe(IConfiguration configuration, string connectionString, ClipModel model, string urls)
+    /// <remarks><paramref name="settings"/> were read before anything started (<see cref="GalleryHostSettings.Read"/>).</remarks>
+    public static WebApplication BuildServe(RunnerContext context, GalleryHostSettings settings, ClipModel model, string urls)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        builder.Configuration.AddConfiguration(configuration);
+        builder.Configuration.AddConfiguration(context.Configuration);
         builder.WebHost.UseUrls(urls);
-        AddServices(builder.Services, builder.Configuration, connectionString, model, "serve");
+        AddServices(builder.Services, context, settings, model, "serve");
 
-        var access = new DashboardAccessFilter(configuration["Dashboard:Username"], configuration["Dashboard:Password"]);
-        var hosts = HostRules.Create(configuration["Dashboard:AllowedHosts"], urls, access.RequiresCredentials);
-        AddGalleryPage(builder.Services, builder.Configuration, model);
+        var access = settings.Dashboard.Access();
+        var hosts = HostRules.Create(settings.Dashboard.AllowedHosts, urls, access.RequiresCredentials);
+        AddGalleryPage(builder.Services, settings, model);
 
         var app = builder.Build();
         // First: no page, dashboard or action sees a request from a foreign Host or Origin, or one that fails the access rule.
@@ -52,14 +54,8 @@ internal static class GalleryHost
     }
 
     /// <summary>
-    /// Maps the dashboard at <c>/hangfire</c>: local requests only, or basic auth for everyone when credentials are
-    /// configured; the storage connection string is never displayed.
-    /// </summary>
-    public static void UseDashboard(IApplicationBuilder app, IConfiguration configuration) =>
-        UseDashboard(app, new DashboardAccessFilter(configuration["Dashboard:Username"], configuration["Dashboard:Password"]));
-
-    /// <summary>
-    /// Maps the dashboard with <paramref name="access"/>. Where ASP.NET Core antiforgery is registered (as in
+    /// Maps the dashboard at <c>/hangfire</c> with <paramref name="access"/>: local requests only, or basic auth for
+    /// everyone when credentials are configured; the storage connection string is never displayed. Where ASP.NET Core antiforgery is registered (as in
     /// <c>serve</c>), Hangfire refuses every dashboard POST without its token.
     /// </summary>
     public static void UseDashboard(IApplicationBuilder app, DashboardAccessFilter access)
@@ -76,17 +72,17 @@ internal static class GalleryHost
     }
 
     /// <summary>A Hangfire server without any web endpoint, to add machines to the same queue.</summary>
-    public static IHost BuildWorker(IConfiguration configuration, string connectionString, ClipModel model)
+    public static IHost BuildWorker(RunnerContext context, GalleryHostSettings settings, ClipModel model)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        builder.Configuration.AddConfiguration(configuration);
-        AddServices(builder.Services, builder.Configuration, connectionString, model, "worker");
+        builder.Configuration.AddConfiguration(context.Configuration);
+        AddServices(builder.Services, context, settings, model, "worker");
         return builder.Build();
     }
 
     /// <summary>Adds or updates the recurring jobs as configured; every server does it, so all must share configuration.</summary>
     public static IReadOnlyList<string> RegisterRecurringJobs(IServiceProvider services) =>
-        RecurringJobCatalog.Register(services.GetRequiredService<IRecurringJobManager>(), services.GetRequiredService<IConfiguration>());
+        RecurringJobCatalog.Register(services.GetRequiredService<IRecurringJobManager>(), services.GetRequiredService<GalleryHostSettings>().Jobs);
 
     /// <summary>Refuses to run jobs against a schema they do not match.</summary>
     public static async Task EnsureMigratedAsync(string connectionString, CancellationToken cancellationToken)
@@ -99,18 +95,8 @@ internal static class GalleryHost
         }
     }
 
-    /// <summary>
-    /// The owner's connection for index management: <c>ConnectionStrings__GalleryOwner</c>, else the local cluster's
-    /// owner when the process runs as the local cluster's runtime login, else the one connection it was given.
-    /// </summary>
-    private static string IndexConnectionString(IConfiguration configuration, string connectionString) =>
-        configuration.GetConnectionString("GalleryOwner")
-        ?? (connectionString == LocalCluster.ConnectionString(LocalCluster.RuntimeLogin)
-            ? LocalCluster.ConnectionString(LocalCluster.OwnerLogin)
-            : connectionString);
-
     /// <summary>The gallery page's services; antiforgery also arms Hangfire's dashboard against cross-site POSTs.</summary>
-    private static void AddGalleryPage(IServiceCollection services, IConfiguration configuration, ClipModel model)
+    private static void AddGalleryPage(IServiceCollection services, GalleryHostSettings settings, ClipModel model)
     {
         // Keys live in memory only: nothing unencrypted on disk, and a restart merely asks the browser to reload the form.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
@@ -127,17 +113,19 @@ internal static class GalleryHost
         services.AddSingleton(provider => new CachedGalleryStatus(provider.GetRequiredService<NpgsqlDataSource>(), model.Name));
         services.AddSingleton(provider => new GalleryAskService(
             provider.GetRequiredService<NpgsqlDataSource>(), model, provider.GetRequiredService<ClaudeOptions>()));
-        services.AddSingleton(ThumbnailSettings.Create(configuration));
+        services.AddSingleton(new ThumbnailCache(settings.Thumbnails.Directory, settings.Thumbnails.MaxBytes, new IngestedFileReader(settings.Embedding.Files)));
     }
 
-    private static void AddServices(IServiceCollection services, IConfiguration configuration, string connectionString, ClipModel model, string role)
+    private static void AddServices(IServiceCollection services, RunnerContext context, GalleryHostSettings settings, ClipModel model, string role)
     {
-        var embedding = EmbeddingSettings.Read(configuration);
+        var connectionString = context.ConnectionString;
+        var indexConnectionString = context.IndexConnectionString;
+        services.AddSingleton(settings);
         services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout + TimeSpan.FromSeconds(15));
         services.AddSingleton(_ => GalleryDataSource.Create(connectionString));
         services.AddSingleton(model);
         services.AddSingleton<IImageEmbedder>(new ClipImageEmbedder(model));
-        services.AddSingleton(embedding);
+        services.AddSingleton(settings.Embedding);
         services.AddSingleton(provider => new EmbeddingPipeline(
             provider.GetRequiredService<NpgsqlDataSource>(),
             provider.GetRequiredService<IImageEmbedder>(),
@@ -145,31 +133,30 @@ internal static class GalleryHost
             provider.GetRequiredService<ILogger<EmbeddingPipeline>>()));
         services.AddTransient<EmbedPendingJob>();
         services.AddSingleton<ITextEmbedder>(new ClipTextEmbedder(model));
-        services.AddSingleton(new EncoderKey(connectionString));
-        // Read here, at start, so a bad Index:BuildMemoryCeiling stops the host with one clear line.
-        var buildMemoryCeiling = BuildMemoryCeiling.Parse(configuration[BuildMemoryCeiling.ConfigurationKey]);
+        services.AddSingleton(provider => new EncoderKey(provider.GetRequiredService<NpgsqlDataSource>()));
         // Index builds and swaps need table ownership (PostgreSQL 15 has no narrower right), so maintain-index
         // alone works through the owner login; every other job uses the runtime login's data source.
-        services.AddKeyedSingleton(IndexDataSourceKey, (_, _) => GalleryDataSource.Create(IndexConnectionString(configuration, connectionString)));
-        services.AddSingleton(provider => new VectorIndexManager(provider.GetRequiredKeyedService<NpgsqlDataSource>(IndexDataSourceKey), buildMemoryCeiling));
+        services.AddKeyedSingleton(IndexDataSourceKey, (_, _) => GalleryDataSource.Create(indexConnectionString));
+        services.AddSingleton(provider => new VectorIndexManager(provider.GetRequiredKeyedService<NpgsqlDataSource>(IndexDataSourceKey), settings.BuildMemoryCeiling));
         services.AddTransient<MaintainIndexJob>();
         services.AddTransient<FillNeighboursJob>();
         // The describe-pending job reads the key here, in the process, never from its Hangfire arguments.
-        services.AddSingleton(ClaudeOptions.FromConfiguration(key => configuration[key]));
-        services.AddSingleton(DescribePendingLimits.FromConfiguration(key => configuration[key]));
+        services.AddSingleton(settings.Claude);
+        services.AddSingleton(settings.DescribeLimits);
         services.AddTransient<DescribePendingJob>();
         services.AddTransient<CollectDescribeBatchesJob>();
         // Only serve has start-up steps (publishing its address); a worker serves no /health.
         services.AddSingleton(role == "serve" ? ServeReadiness.Starting() : ServeReadiness.Ready());
+        // The probe and the migration check take the connection string: FluentMigrator opens its own connections.
         services.AddSingleton(provider => new GalleryHealthProbe(
             connectionString, model, provider.GetRequiredService<ServeReadiness>(), provider.GetRequiredService<ILogger<GalleryHealthProbe>>()));
 
+        // Hangfire.PostgreSql's storage opens its own connections from a connection string.
         services.AddHangfire(hangfire => hangfire.UseGalleryStorage(connectionString));
         services.AddHangfireServer(server =>
         {
             server.ServerName = $"dbfirst-{role}:{Environment.MachineName}:{Environment.ProcessId}";
-            // The embedding pipeline already uses every core; a second worker serves the other (I/O-bound) jobs.
-            server.WorkerCount = int.TryParse(configuration["Hangfire:WorkerCount"], out var workers) && workers > 0 ? workers : 2;
+            server.WorkerCount = settings.WorkerCount;
             server.ShutdownTimeout = ShutdownTimeout;
         });
     }

@@ -9,13 +9,10 @@ namespace DbFirst.Runner.Hosting;
 /// <summary><c>GET /health</c>: 200 with <c>"status":"ok"</c> when all is well, 503 otherwise, JSON either way.</summary>
 internal static class HealthEndpoint
 {
-    /// <summary>How the report is written: snake_case keys.</summary>
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     public static IEndpointConventionBuilder MapHealthEndpoint(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet("/health", async (HttpContext http) =>
         {
             var report = await http.RequestServices.GetRequiredService<GalleryHealthProbe>().CheckAsync(http.RequestAborted);
-            return Results.Json(report, Json, statusCode: report.Status == "ok" ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+            return Results.Json(report, DbFirstJson.Options, statusCode: report.Status == "ok" ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
 }

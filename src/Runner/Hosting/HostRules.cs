@@ -1,4 +1,5 @@
 using System.Net;
+using DbFirst.Configuration;
 
 namespace DbFirst.Runner.Hosting;
 
@@ -27,7 +28,7 @@ internal sealed class HostRules
         {
             // Behind a proxy on this machine every request comes from loopback: without credentials anyone the
             // proxy serves would pass the local-only rule.
-            throw new GalleryException("Dashboard:AllowedHosts needs Dashboard:Username and Dashboard:Password (behind a proxy every request looks local)");
+            throw SettingsReader.Conflict("Dashboard:AllowedHosts needs Dashboard:Username and Dashboard:Password (behind a proxy every request looks local)");
         }
 
         var known = new List<string>();

@@ -1,3 +1,5 @@
+using Npgsql;
+
 namespace DbFirst.Runner.Hosting;
 
 /// <summary>
@@ -25,9 +27,9 @@ internal sealed class ServeReadiness
     /// turn ready. Checks of the SQL-to-encoder path belong here too, before the state changes. Returns the
     /// published URL, or null when <paramref name="urls"/> has no loopback http address (then it stays degraded).
     /// </summary>
-    public async Task<string?> CompleteStartupAsync(string connectionString, IEnumerable<string> urls, CancellationToken cancellationToken)
+    public async Task<string?> CompleteStartupAsync(NpgsqlDataSource dataSource, IEnumerable<string> urls, CancellationToken cancellationToken)
     {
-        var embedUrl = await EmbedUrlPublisher.PublishAsync(connectionString, urls, cancellationToken);
+        var embedUrl = await EmbedUrlPublisher.PublishAsync(dataSource, urls, cancellationToken);
         _problem = embedUrl is null ? HealthProblem.SearchUnpublished : null;
         return embedUrl;
     }

@@ -93,9 +93,10 @@ public sealed class DashboardAccessTests : IClassFixture<PostgresFixture>
 
             return next(context);
         });
-        GalleryHost.UseDashboard(app, configuration);
+        var settings = new DbFirst.Configuration.SettingsReader(key => configuration[key]);
+        GalleryHost.UseDashboard(app, DashboardSettings.Read(settings).Access());
         await app.StartAsync();
-        DbFirst.Jobs.RecurringJobCatalog.Register(app.Services.GetRequiredService<IRecurringJobManager>(), configuration);
+        DbFirst.Jobs.RecurringJobCatalog.Register(app.Services.GetRequiredService<IRecurringJobManager>(), DbFirst.Jobs.RecurringJobCatalog.Read(settings));
         return app;
     }
 

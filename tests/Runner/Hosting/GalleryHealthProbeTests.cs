@@ -63,7 +63,7 @@ public sealed class GalleryHealthProbeTests
 
         var report = await new GalleryHealthProbe("Host=127.0.0.1;Port=1;Database=secretdb;Username=someuser;Password=hunter2;Timeout=2", model, ServeReadiness.Ready())
             .CheckAsync(CancellationToken.None);
-        var body = JsonSerializer.Serialize(report, HealthEndpoint.Json);
+        var body = JsonSerializer.Serialize(report, DbFirstJson.Options);
 
         Assert.Equal("unhealthy", report.Status);
         Assert.Equal("database_unreachable", report.Code);
@@ -84,8 +84,8 @@ public sealed class GalleryHealthProbeTests
 
         Assert.Equal(("unhealthy", "database_login_rejected"), (rejected.Status, rejected.Code));
         Assert.Equal(("unhealthy", "database_missing"), (missing.Status, missing.Code));
-        AssertNoLeak(JsonSerializer.Serialize(rejected, HealthEndpoint.Json), "authentication", "not-the-password", new NpgsqlConnectionStringBuilder(wrongPassword).Username!);
-        AssertNoLeak(JsonSerializer.Serialize(missing, HealthEndpoint.Json), "dbfirst_no_such_database");
+        AssertNoLeak(JsonSerializer.Serialize(rejected, DbFirstJson.Options), "authentication", "not-the-password", new NpgsqlConnectionStringBuilder(wrongPassword).Username!);
+        AssertNoLeak(JsonSerializer.Serialize(missing, DbFirstJson.Options), "dbfirst_no_such_database");
     }
 
     private static bool PgvectorVersionOlder(string installed) => DbFirst.Database.PgvectorVersion.IsOlder(installed, "0.8.6");

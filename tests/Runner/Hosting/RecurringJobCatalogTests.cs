@@ -1,3 +1,4 @@
+using DbFirst.Configuration;
 using DbFirst.Jobs;
 using Hangfire;
 using Hangfire.Common;
@@ -44,8 +45,11 @@ public sealed class RecurringJobCatalogTests
         Assert.All(jobMethods, method => Assert.Contains(method.GetCustomAttributesData(), a => a.AttributeType == typeof(AutomaticRetryAttribute)));
     }
 
-    private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
-        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
+    private static IReadOnlyList<RecurringJobSchedule> Configuration(params (string Key, string Value)[] values)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
+        return RecurringJobCatalog.Read(new SettingsReader(key => configuration[key]));
+    }
 
     private sealed class RecordingManager : IRecurringJobManager
     {
