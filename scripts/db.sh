@@ -90,10 +90,13 @@ password_for() {
 
 # Replaces the lines of one port with one line per login given as login=password.
 write_passfile() {
-  local on_port="$1" tmp pair
+  local on_port="$1" tmp pair lock
   shift
   mkdir -p "$(dirname "$passfile")"
   chmod 0700 "$(dirname "$passfile")"
+  # Clusters started side by side share the file: one writer at a time, or one start drops another's lines.
+  exec {lock}>"${passfile}.lock"
+  flock -w 30 "$lock" || die "another db.sh holds ${passfile}.lock for over 30 s"
   tmp="$(mktemp "${passfile}.XXXXXX")"
   chmod 0600 "$tmp"
   if [ -f "$passfile" ]; then
@@ -103,6 +106,7 @@ write_passfile() {
     printf '127.0.0.1:%s:*:%s:%s\n' "$on_port" "${pair%%=*}" "${pair#*=}" >>"$tmp"
   done
   mv "$tmp" "$passfile"
+  exec {lock}>&-
 }
 
 superuser_psql() { as_postgres psql -p "$port" -qAtX -v ON_ERROR_STOP=1 "$@"; }
