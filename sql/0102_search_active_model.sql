@@ -263,9 +263,12 @@ BEGIN
         fetched.model, cardinality(fetched.embedding), model.dimension
       USING ERRCODE = 'DF001';
   END IF;
-  INSERT INTO gallery.text_embeddings (model, query, embedding)
-  VALUES (model.name, model_text_embedding.query, fetched.embedding::vector)
-  ON CONFLICT DO NOTHING;
+  -- A hot standby answers searches read-only: it encodes every time rather than cache.
+  IF NOT pg_is_in_recovery() THEN
+    INSERT INTO gallery.text_embeddings (model, query, embedding)
+    VALUES (model.name, model_text_embedding.query, fetched.embedding::vector)
+    ON CONFLICT DO NOTHING;
+  END IF;
   RETURN fetched.embedding::vector;
 END;
 $fn$;
