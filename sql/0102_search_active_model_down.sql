@@ -1,5 +1,8 @@
 -- Back to migration 90's search functions, which read gallery.image_gallery.embedding (migration 100's down step
 -- restores that column).
+-- Loads pgvector's library in this session: a function's SET of its settings is refused to a non-superuser until then.
+SELECT vector_dims('[1]'::vector);
+
 DROP FUNCTION gallery.search_model(integer, vector, int, text, timestamptz, timestamptz);
 CREATE OR REPLACE FUNCTION gallery.search_by_embedding(
   q          vector,
