@@ -39,7 +39,7 @@ internal static class VectorIndexCatalog
     /// <summary>The active model's index target, or a <see cref="GalleryException"/> when nothing has been embedded yet.</summary>
     public static async Task<IndexTarget> RequireActiveAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
         await ActiveAsync(connection, cancellationToken)
-        ?? throw new GalleryException("no model has embedded any image yet: there is nothing to index (embed images first)");
+        ?? throw new GalleryException("no embedded rows yet: no model has embedded any image, so there is nothing to index (embed images first)");
 
     /// <summary>The vector index searches use: the managed one when present, else a valid one, else any.</summary>
     public static async Task<VectorIndexRow?> FindAnyAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken)
