@@ -304,19 +304,28 @@ $fn$;
 COMMENT ON FUNCTION gallery.forget_embeddings_on_content_change() IS
   'Row trigger on gallery.image_gallery: new content deletes every model''s embedding of the image, which makes it pending again.';
 
--- Same as version 51, without the columns that moved: the retry state of the old bytes does not apply.
+-- As migration 92 left it, without the columns that moved: the retry state and the description of the old bytes
+-- no longer apply (the embeddings themselves are deleted by the trigger below).
 CREATE OR REPLACE FUNCTION gallery.reset_embedding_on_content_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.content_sha256 IS DISTINCT FROM OLD.content_sha256 THEN
+    -- the embedding retry state
     NEW.embed_attempts        := 0;
     NEW.embed_error           := NULL;
     NEW.embed_error_permanent := false;
     NEW.embed_failed_at       := NULL;
     NEW.embed_next_attempt_at := NULL;
+    -- Claude's description of the old picture
+    NEW.description           := NULL;
+    NEW.description_model     := NULL;
+    NEW.described_at          := NULL;
   END IF;
   RETURN NEW;
 END $$;
+
+COMMENT ON FUNCTION gallery.reset_embedding_on_content_change() IS
+  'Trigger: when content_sha256 changes, clears what was derived from the old bytes on the row (embedding retry state, description); image_gallery_content_forgets_embeddings deletes its embeddings.';
 
 -- The operator's "embed this image again": every model's embedding of it is deleted (pending again) and its
 -- retry state cleared, so searches stop returning a vector the operator distrusts.

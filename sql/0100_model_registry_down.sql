@@ -66,6 +66,7 @@ CREATE OR REPLACE FUNCTION gallery.reset_embedding_on_content_change() RETURNS t
 LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.content_sha256 IS DISTINCT FROM OLD.content_sha256 THEN
+    -- the CLIP embedding and its retry state
     NEW.embedding             := NULL;
     NEW.embedding_model       := NULL;
     NEW.embedded_at           := NULL;
@@ -74,9 +75,16 @@ BEGIN
     NEW.embed_error_permanent := false;
     NEW.embed_failed_at       := NULL;
     NEW.embed_next_attempt_at := NULL;
+    -- Claude's description of the old picture
+    NEW.description           := NULL;
+    NEW.description_model     := NULL;
+    NEW.described_at          := NULL;
   END IF;
   RETURN NEW;
 END $$;
+
+COMMENT ON FUNCTION gallery.reset_embedding_on_content_change() IS
+  'Trigger: when content_sha256 changes, clears what was derived from the old bytes (embedding and its retry state, description).';
 
 CREATE OR REPLACE FUNCTION gallery.request_reembed(image_id bigint)
 RETURNS boolean

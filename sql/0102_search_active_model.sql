@@ -42,8 +42,8 @@ DECLARE
   scan_bound  bigint := coalesce(nullif(current_setting('hnsw.max_scan_tuples', true), '')::bigint, 20000);
   dimension   int;
   total       real;
-  -- "photos/2020" must not match "photos/2020-old/...": compare whole folder names.
-  prefix     text := CASE WHEN folder IS NULL OR right(folder, 1) = '/' THEN folder ELSE folder || '/' END;
+  -- "photos/2020" must not match "photos/2020-old/...": compare whole folder names (migration 91).
+  prefix     text := gallery.folder_prefix(folder);
   -- In byte order the paths under "a/b/" are exactly those in ["a/b/", "a/b0"): '0' follows '/'.
   prefix_end text := left(prefix, -1) || '0';
   filtered   boolean := folder IS NOT NULL OR taken_from IS NOT NULL OR taken_to IS NOT NULL;
@@ -330,7 +330,7 @@ SET search_path = gallery, public, pg_temp
 AS $fn$
 #variable_conflict use_column
 DECLARE
-  prefix    text := CASE WHEN folder IS NULL OR right(folder, 1) = '/' THEN folder ELSE folder || '/' END;
+  prefix    text := gallery.folder_prefix(folder);
   uncovered bigint;
   radius    real := gallery.neighbour_radius();
   active_id integer;

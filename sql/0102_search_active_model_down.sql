@@ -1,4 +1,4 @@
--- Back to the search functions of migrations 80-95, which read gallery.image_gallery.embedding (migration 100's down step
+-- Back to the search functions of migrations 80-95 (91's folder_prefix included), which read gallery.image_gallery.embedding (migration 100's down step
 -- restores that column).
 -- Loads pgvector's library in this session: a function's SET of its settings is refused to a non-superuser until then.
 SELECT vector_dims('[1]'::vector);
@@ -24,8 +24,7 @@ DECLARE
   exact_limit constant int := 10000;  -- about 20 ms of distance computations
   scan_bound  bigint := coalesce(nullif(current_setting('hnsw.max_scan_tuples', true), '')::bigint, 20000);
   total       real;
-  -- "photos/2020" must not match "photos/2020-old/...": compare whole folder names.
-  prefix     text := CASE WHEN folder IS NULL OR right(folder, 1) = '/' THEN folder ELSE folder || '/' END;
+  prefix     text := gallery.folder_prefix(folder);
   -- In byte order the paths under "a/b/" are exactly those in ["a/b/", "a/b0"): '0' follows '/'.
   prefix_end text := left(prefix, -1) || '0';
   filtered   boolean := folder IS NOT NULL OR taken_from IS NOT NULL OR taken_to IS NOT NULL;
@@ -250,7 +249,7 @@ SET search_path = gallery, public, pg_temp
 AS $fn$
 #variable_conflict use_column
 DECLARE
-  prefix    text := CASE WHEN folder IS NULL OR right(folder, 1) = '/' THEN folder ELSE folder || '/' END;
+  prefix    text := gallery.folder_prefix(folder);
   uncovered bigint;
   radius    real := gallery.neighbour_radius();
 BEGIN

@@ -19,7 +19,7 @@ internal static class ClipModelLoader
         {
             model = ClipModel.Load(location.Directory);
         }
-        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException or InvalidDataException)
         {
             throw new GalleryException($"{e.Message} (from {Describe(location.Source)}; scripts/fetch-model.sh downloads ViT-B/32)", e);
         }
@@ -28,7 +28,7 @@ internal static class ClipModelLoader
         {
             context.Console.Error.WriteLine(ClipModelLocation.FallbackWarning);
         }
-        else if (model.IsTestModel)
+        else if (!model.IsSemantic)
         {
             context.Console.Error.WriteLine($"warning: {TerminalText.Escape(model.Name)} is the tiny test model; its results are NOT semantic.");
         }
@@ -69,6 +69,6 @@ internal static class ClipModelLoader
         ClipModelSource.CommandLine => "--model",
         ClipModelSource.Configuration => "Clip__ModelPath",
         ClipModelSource.Repository => ClipModelLocator.RepositoryModelFolder,
-        _ => "the bundled test model",
+        _ => "the offline model",
     };
 }

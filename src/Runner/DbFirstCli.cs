@@ -26,7 +26,7 @@ internal static class DbFirstCli
         root.Subcommands.Add(ServeCommand.Create(options, console));
         root.Subcommands.Add(WorkerCommand.Create(options, console));
         root.Subcommands.Add(StatusCommand.Create(options, console));
-        root.Subcommands.Add(BenchCommand.Create(options, console));
+        root.Subcommands.Add(BenchCommand.Create(console));
         root.Subcommands.Add(SamplesCommand.Create(options, console));
         return root;
     }

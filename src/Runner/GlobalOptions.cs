@@ -13,7 +13,7 @@ internal sealed class GlobalOptions
 
     public Option<string?> Model { get; } = new("--model")
     {
-        Description = "CLIP model folder (default: Clip__ModelPath, else models/ViT-B-32__openai, else the bundled test model)",
+        Description = "CLIP model folder (default: Clip__ModelPath, else models/ViT-B-32__openai, else the offline model models/tiny-clip)",
         Recursive = true,
     };
 }

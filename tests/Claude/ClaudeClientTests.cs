@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using DbFirst.Claude;
-using DbFirst.Runner.Bench;
 using DbFirst.Tests.Support;
 
 namespace DbFirst.Tests.Claude;

@@ -1,4 +1,5 @@
 using DbFirst.Claude;
+using DbFirst.Search;
 using DbFirst.Tests.Support;
 
 namespace DbFirst.Tests.Claude;
@@ -60,8 +61,8 @@ public sealed class GalleryAskerTests : IAsyncLifetime
 
     private sealed class FixedRetriever(long[] ids, string folder) : IImageRetriever
     {
-        public Task<IReadOnlyList<RetrievedImage>> RetrieveAsync(string question, int k, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<RetrievedImage>>(
-                ids.Take(k).Select((id, i) => new RetrievedImage(id, Path.Combine(folder, i == 0 ? "a.jpg" : "b.jpg"), 0.1 * (i + 1))).ToList());
+        public Task<IReadOnlyList<SearchHit>> RetrieveAsync(string question, int k, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<SearchHit>>(
+                ids.Take(k).Select((id, i) => new SearchHit(id, Path.Combine(folder, i == 0 ? "a.jpg" : "b.jpg"), 0.1 * (i + 1))).ToList());
     }
 }

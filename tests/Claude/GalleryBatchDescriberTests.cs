@@ -1,5 +1,4 @@
 using DbFirst.Claude;
-using DbFirst.Runner.Bench;
 using DbFirst.Tests.Support;
 
 namespace DbFirst.Tests.Claude;

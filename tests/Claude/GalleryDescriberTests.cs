@@ -1,6 +1,5 @@
 using DbFirst.Claude;
 using DbFirst.Ingest;
-using DbFirst.Runner.Bench;
 using DbFirst.Tests.Support;
 
 namespace DbFirst.Tests.Claude;

@@ -108,7 +108,7 @@ public sealed class ClipImagePreprocessorTests
         var path = Path.Combine(Path.GetTempPath(), $"dbfirst-window-{Guid.NewGuid():N}.jpg");
         try
         {
-            using (var source = DbFirst.Samples.SyntheticPhoto.Render(width, height))
+            using (var source = SyntheticPhoto.Render(width, height))
             using (var data = source.Encode(SKEncodedImageFormat.Jpeg, 90))
             {
                 File.WriteAllBytes(path, data.ToArray());

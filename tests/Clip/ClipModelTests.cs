@@ -22,7 +22,7 @@ public sealed class ClipModelTests : IDisposable
     {
         Assert.Equal("tiny-clip-test", _model.Name);
         Assert.Equal(512, _model.Dimension);
-        Assert.True(_model.IsTestModel);
+        Assert.False(_model.IsSemantic);
         Assert.Equal("immich", _model.Files.Layout);
         Assert.True(_model.TextEncoder.HasDynamicLength);
     }
@@ -96,6 +96,32 @@ public sealed class ClipModelTests : IDisposable
     }
 
     [Fact]
+    public void Load_SemanticMarkerNotABoolean_ThrowsNamingTheKey()
+    {
+        var dir = Directory.CreateTempSubdirectory("dbfirst-marker-");
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(TestPaths.TinyClipModel, "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(dir.FullName, Path.GetRelativePath(TestPaths.TinyClipModel, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+
+            var config = Path.Combine(dir.FullName, "config.json");
+            File.WriteAllText(config, File.ReadAllText(config).Replace("\"dbfirst_semantic\": false", "\"dbfirst_semantic\": \"no\"", StringComparison.Ordinal));
+
+            var error = Assert.Throws<InvalidDataException>(() => ClipModel.Load(dir.FullName));
+
+            Assert.Equal($"{config}: dbfirst_semantic must be true or false", error.Message);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Load_HuggingFaceLayoutWithoutTokenizer_UsesFallbackTokenizer()
     {
         var dir = Directory.CreateTempSubdirectory("dbfirst-hf-");
@@ -109,7 +135,7 @@ public sealed class ClipModelTests : IDisposable
 
             Assert.Equal("huggingface", model.Files.Layout);
             Assert.Equal(dir.Name, model.Name);
-            Assert.False(model.IsTestModel);
+            Assert.True(model.IsSemantic);
             Assert.Equal(512, model.TextEncoder.Encode("a red photo").Length);
         }
         finally

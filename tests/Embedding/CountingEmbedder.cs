@@ -31,7 +31,6 @@ internal sealed class CountingEmbedder : IImageEmbedder
 
     public int Dimension => 512;
 
-    public bool IsTestModel => true;
 
     public TimeSpan EncodeDelay { get; }
 

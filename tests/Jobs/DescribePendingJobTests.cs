@@ -1,7 +1,6 @@
 using System.Reflection;
 using DbFirst.Claude;
 using DbFirst.Jobs;
-using DbFirst.Runner.Bench;
 using DbFirst.Tests.Support;
 using Hangfire;
 

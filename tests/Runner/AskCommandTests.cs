@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using DbFirst.Claude;
 using DbFirst.Runner;
-using DbFirst.Runner.Bench;
 using DbFirst.Runner.Commands;
+using DbFirst.Search;
 using DbFirst.Tests.Support;
 using Npgsql;
 
@@ -108,15 +108,15 @@ public sealed class AskCommandTests : IAsyncLifetime
     /// <summary>Stands in for the CLIP search: the first k images by id, at distances 0.1, 0.2, …</summary>
     private sealed class FirstImagesRetriever(NpgsqlDataSource dataSource) : IImageRetriever
     {
-        public async Task<IReadOnlyList<RetrievedImage>> RetrieveAsync(string question, int k, CancellationToken cancellationToken = default)
+        public async Task<IReadOnlyList<SearchHit>> RetrieveAsync(string question, int k, CancellationToken cancellationToken = default)
         {
             await using var command = dataSource.CreateCommand("SELECT id, path FROM gallery.image_gallery ORDER BY id LIMIT @k");
             command.Parameters.AddWithValue("k", k);
-            var images = new List<RetrievedImage>();
+            var images = new List<SearchHit>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                images.Add(new RetrievedImage(reader.GetInt64(0), reader.GetString(1), 0.1 * (images.Count + 1)));
+                images.Add(new SearchHit(reader.GetInt64(0), reader.GetString(1), 0.1 * (images.Count + 1)));
             }
 
             return images;

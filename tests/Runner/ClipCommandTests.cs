@@ -98,24 +98,5 @@ public sealed class ClipCommandTests
         Assert.StartsWith("dbfirst: CLIP model folder not found: /nonexistent/model", line);
     }
 
-    [Fact]
-    public async Task BenchClip_ShortRun_WritesMarkdownFile()
-    {
-        var output = Path.Combine(Path.GetTempPath(), $"dbfirst-bench-{Guid.NewGuid():N}.md");
-        try
-        {
-            var run = await CliRun.InvokeAsync("bench", "clip", "--model", Model, "--seconds", "0.05", "--out", output);
-
-            Assert.Equal(0, run.ExitCode);
-            var text = await File.ReadAllTextAsync(output);
-            Assert.Contains("| preprocess | 12 MP JPEG 4000x3000 |", text);
-            Assert.Contains("| image encoder |", text);
-        }
-        finally
-        {
-            File.Delete(output);
-        }
-    }
-
     private static string Fixture(string name) => Path.Combine(TestPaths.RepoRoot, "tests", "fixtures", "images", name);
 }

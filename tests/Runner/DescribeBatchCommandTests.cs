@@ -1,4 +1,3 @@
-using DbFirst.Runner.Bench;
 using DbFirst.Tests.Support;
 
 namespace DbFirst.Tests.Runner;

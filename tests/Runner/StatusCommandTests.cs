@@ -20,7 +20,7 @@ public sealed class StatusCommandTests
         Assert.Contains($"pgvector   {installed}", text.Out);
         Assert.Equal(PgvectorVersion.IsOlder(installed!, "0.8.6"), text.Error.Contains("older than 0.8.6", StringComparison.Ordinal));
         var root = JsonDocument.Parse(json.Out).RootElement;
-        Assert.Equal(["model", "status", "pgvector"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["model", "status", "pgvector", "replication"], root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(installed, root.GetProperty("pgvector").GetProperty("installed").GetString());
         Assert.Equal("0.8.6", root.GetProperty("pgvector").GetProperty("minimum").GetString());
         Assert.Equal(PgvectorVersion.IsOlder(installed!, "0.8.6"), root.GetProperty("pgvector").GetProperty("below_minimum").GetBoolean());

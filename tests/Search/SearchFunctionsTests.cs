@@ -178,6 +178,45 @@ public sealed class SearchFunctionsTests : IClassFixture<SearchGalleryFixture>
     }
 
     [Fact]
+    public async Task GallerySearchMaxK_IsTheBoundTheSqlFunctionsEnforce()
+    {
+        var search = new GallerySearch(_gallery.DataSource);
+        var query = _gallery.Rows[0].Vector;
+        var id = _gallery.Rows[0].Id;
+
+        var most = await search.SearchByEmbeddingAsync(query, GallerySearch.MaxK);
+        var mostSimilar = await search.SimilarAsync(id, GallerySearch.MaxSimilarK);
+        await ScalarAsync("SELECT count(*) FROM gallery.search_descriptions('x', $1)", GallerySearch.MaxK);
+        var overSearch = await RejectedAsync("SELECT count(*) FROM gallery.search_by_embedding((SELECT embedding FROM gallery.image_gallery LIMIT 1), $1)", GallerySearch.MaxK + 1);
+        var overDescriptions = await RejectedAsync("SELECT count(*) FROM gallery.search_descriptions('x', $1)", GallerySearch.MaxK + 1);
+        var overHybrid = await RejectedAsync("SELECT count(*) FROM gallery.hybrid_search('x', $1)", GallerySearch.MaxK + 1);
+        var overSimilar = await RejectedAsync($"SELECT count(*) FROM gallery.similar_images({id}, $1)", GallerySearch.MaxSimilarK + 1);
+
+        Assert.Equal(GallerySearch.MaxK, most.Count);
+        Assert.Equal(GallerySearch.MaxSimilarK, mostSimilar.Count);
+        Assert.Contains($"k must be between 1 and {GallerySearch.MaxK}", overSearch);
+        Assert.Contains($"k must be between 1 and {GallerySearch.MaxK}", overDescriptions);
+        Assert.Contains($"k must be between 1 and {GallerySearch.MaxK}", overHybrid);
+        Assert.Contains($"k must be between 1 and {GallerySearch.MaxSimilarK}", overSimilar);
+        await Assert.ThrowsAsync<GalleryException>(() => search.SearchByEmbeddingAsync(query, GallerySearch.MaxK + 1));
+        await Assert.ThrowsAsync<GalleryException>(() => search.SimilarAsync(id, GallerySearch.MaxSimilarK + 1));
+    }
+
+    private async Task<object?> ScalarAsync(string sql, int k)
+    {
+        await using var command = _gallery.DataSource.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter { Value = k, NpgsqlDbType = NpgsqlDbType.Integer });
+        return await command.ExecuteScalarAsync();
+    }
+
+    private async Task<string> RejectedAsync(string sql, int k)
+    {
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(sql, k));
+        Assert.Equal(PostgresErrorCodes.InvalidParameterValue, error.SqlState);
+        return error.MessageText;
+    }
+
+    [Fact]
     public async Task SearchFunctions_AreDocumented_AndNotExecutableByPublic()
     {
         await using var connection = await _gallery.DataSource.OpenConnectionAsync();
@@ -223,7 +262,7 @@ public sealed class SearchFunctionsTests : IClassFixture<SearchGalleryFixture>
         return pairs.Order().ToList();
     }
 
-    private static double SyntheticGalleryDistance(float[] a, float[] b) => DbFirst.Indexing.SyntheticGallery.CosineDistance(a, b);
+    private static double SyntheticGalleryDistance(float[] a, float[] b) => SyntheticGallery.CosineDistance(a, b);
 
     private static double Recall(IReadOnlyCollection<(long Id, double Distance)> hits, List<(long Id, double Distance)> exact)
     {

@@ -1,4 +1,3 @@
-using DbFirst.Runner.Bench;
 
 namespace DbFirst.Tests.Support;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using DbFirst.Runner.Bench;
 using DbFirst.Tests.Embedding;
 
 namespace DbFirst.Tests.Support;

@@ -1,4 +1,5 @@
 using DbFirst.Database;
+using DbFirst.Testing;
 using Npgsql;
 
 namespace DbFirst.Tests.Support;
@@ -11,39 +12,20 @@ namespace DbFirst.Tests.Support;
 /// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
-    private TestDatabase(string name, string connectionString)
-    {
-        Name = name;
-        ConnectionString = connectionString;
-    }
+    private readonly ScratchDatabase _scratch;
 
-    public string Name { get; }
+    private TestDatabase(ScratchDatabase scratch) => _scratch = scratch;
 
-    public string ConnectionString { get; }
+    public string Name => _scratch.Name;
+
+    public string ConnectionString => _scratch.ConnectionString;
 
     public static string ServerConnectionString =>
         Environment.GetEnvironmentVariable("DBFIRST_TEST_CONNECTION")
         ?? LocalCluster.ConnectionString(LocalCluster.OwnerLogin);
 
-    public static async Task<TestDatabase> CreateAsync(bool migrate = true, CancellationToken cancellationToken = default)
-    {
-        var name = $"dbfirst_test_{Guid.NewGuid():N}"[..28];
-        await using (var admin = new NpgsqlConnection(ServerConnectionString))
-        {
-            await admin.OpenAsync(cancellationToken);
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        var builder = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name };
-        var database = new TestDatabase(name, builder.ConnectionString);
-        if (migrate)
-        {
-            await new GalleryMigrator(database.ConnectionString).MigrateUpAsync(cancellationToken: cancellationToken);
-        }
-
-        return database;
-    }
+    public static async Task<TestDatabase> CreateAsync(bool migrate = true, CancellationToken cancellationToken = default) =>
+        new(await ScratchDatabase.CreateAsync(ServerConnectionString, "dbfirst_test", migrate, cancellationToken));
 
     public NpgsqlDataSource CreateDataSource() => GalleryDataSource.Create(ConnectionString);
 
@@ -64,9 +46,5 @@ public sealed class TestDatabase : IAsyncDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await DatabaseDropper.DropAsync(ServerConnectionString, Name);
-    }
+    public ValueTask DisposeAsync() => _scratch.DisposeAsync();
 }

@@ -11,7 +11,7 @@ internal static class TestPaths
     /// </summary>
     public static string ClipFixtures => Path.Combine(RepoRoot, "tests", "fixtures", "clip");
 
-    public static string TinyClipModel => Path.Combine(RepoRoot, "tests", "models", "tiny-clip");
+    public static string TinyClipModel => Path.Combine(RepoRoot, "models", "tiny-clip");
 
     private static string FindRepoRoot()
     {

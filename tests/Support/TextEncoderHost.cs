@@ -1,4 +1,3 @@
-using DbFirst.Runner.Hosting;
 using DbFirst.Search;
 
 namespace DbFirst.Tests.Support;

@@ -1,3 +1,5 @@
+using DbFirst.Search;
+
 namespace DbFirst.Claude;
 
 /// <summary>Claude's answer to a question over the images a search retrieved.</summary>
@@ -11,7 +13,7 @@ namespace DbFirst.Claude;
 internal sealed record AskAnswer(
     string Answer,
     string Model,
-    IReadOnlyList<RetrievedImage> Images,
+    IReadOnlyList<SearchHit> Images,
     long InputTokens,
     long OutputTokens,
     bool Cached,

@@ -25,10 +25,10 @@ internal sealed class ClipImageRetriever : IImageRetriever, IDisposable
     }
 
     /// <summary>The same search as <c>dbfirst search</c>: CLIP's text embedding, then the tuned vector index.</summary>
-    public async Task<IReadOnlyList<RetrievedImage>> RetrieveAsync(string question, int k, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<SearchHit>> RetrieveAsync(string question, int k, CancellationToken cancellationToken = default)
     {
         var hits = await _search.SearchByEmbeddingAsync(_model.TextEncoder.Encode(question), k, cancellationToken: cancellationToken);
-        return hits.Select(hit => new RetrievedImage(hit.Id, hit.Path, hit.Distance)).ToList();
+        return hits.Select(hit => new SearchHit(hit.Id, hit.Path, hit.Distance)).ToList();
     }
 
     public void Dispose()

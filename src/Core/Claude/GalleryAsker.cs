@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Anthropic.Models.Messages;
 using DbFirst.Files;
+using DbFirst.Search;
 using Npgsql;
 
 namespace DbFirst.Claude;
@@ -138,7 +139,7 @@ internal sealed class GalleryAsker
     /// SHA-256 over the model, the question, k and, for each image in rank order, its id, content hash and the
     /// description sent with it. Every part is length-prefixed, so no two different inputs share a key.
     /// </summary>
-    internal static byte[] CacheKey(string model, string question, int k, IReadOnlyList<RetrievedImage> images, IReadOnlyDictionary<long, ImageRow> rows)
+    internal static byte[] CacheKey(string model, string question, int k, IReadOnlyList<SearchHit> images, IReadOnlyDictionary<long, ImageRow> rows)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(ReadOnlySpan<byte> part)

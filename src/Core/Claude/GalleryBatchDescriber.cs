@@ -17,37 +17,14 @@ internal sealed class GalleryBatchDescriber : IDisposable
     private const long MaxBase64CharsPerBatch = 200L * 1024 * 1024;
     private const string CustomIdPrefix = "image-";
 
-    private const string InsertBatchSql = """
-        INSERT INTO gallery.describe_batches (batch_id, model, status, request_count)
-        VALUES (@batch_id, @model, @status, @request_count)
-        """;
-
-    private const string InsertItemsSql = """
-        INSERT INTO gallery.describe_batch_items (batch_id, custom_id, image_id, content_sha256)
-        SELECT @batch_id, custom_id, image_id, content_sha256
-        FROM unnest(@custom_ids, @image_ids, @sent_sha256) AS item(custom_id, image_id, content_sha256)
-        """;
-
-    private const string PendingSql = """
-        SELECT batch_id, model FROM gallery.describe_batches WHERE status <> 'collected' ORDER BY submitted_at, batch_id
-        """;
-
-    private const string ItemsSql = """
-        SELECT custom_id, image_id, content_sha256 FROM gallery.describe_batch_items WHERE batch_id = @batch_id
-        """;
-
-    private const string StatusSql = """
-        UPDATE gallery.describe_batches SET status = @status, ended_at = coalesce(ended_at, @ended_at) WHERE batch_id = @batch_id
-        """;
-
-    private readonly NpgsqlDataSource _dataSource;
+    private readonly DescribeStore _store;
     private readonly ClaudeOptions _options;
     private readonly ClaudeImagePreparer _preparer;
     private ClaudeClient? _claude;
 
     public GalleryBatchDescriber(NpgsqlDataSource dataSource, ClaudeOptions options, ClaudeImagePreparer? preparer = null)
     {
-        _dataSource = dataSource;
+        _store = new DescribeStore(dataSource);
         _options = options;
         _preparer = preparer ?? new ClaudeImagePreparer();
     }
@@ -60,9 +37,9 @@ internal sealed class GalleryBatchDescriber : IDisposable
     public async Task<DescribeBatchSubmission> SubmitAsync(DescribeRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var candidates = await GalleryDescriber.SelectAsync(_dataSource, request, _options.Model, excludePending: true, cancellationToken);
+        var candidates = await _store.SelectAsync(request, _options.Model, excludePending: true, cancellationToken);
         var wanted = candidates.Where(c => c.NeedsDescription).ToList();
-        var existing = await GalleryDescriber.SelectAsync(_dataSource, request with { MaxImages = null }, _options.Model, excludePending: false, cancellationToken);
+        var existing = await _store.SelectAsync(request with { MaxImages = null }, _options.Model, excludePending: false, cancellationToken);
         var notFound = request.Ids.Except(existing.Select(c => c.Id)).ToList();
         var skipped = request.Ids.Count > 0 ? request.Ids.Distinct().Count() - notFound.Count - wanted.Count : candidates.Count - wanted.Count;
 
@@ -79,7 +56,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
             }
             catch (Exception exception) when (exception is ImagePreparationException or IOException or UnauthorizedAccessException)
             {
-                await RecordFailureAsync(_dataSource, candidate.Id, $"cannot read the image: {exception.Message}", cancellationToken);
+                await _store.StoreFailureAsync(candidate.Id, _options.Redact($"cannot read the image: {exception.Message}"), cancellationToken);
                 failed++;
                 continue;
             }
@@ -114,15 +91,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
     /// <exception cref="GalleryException">Claude could not be asked about a batch.</exception>
     public async Task<DescribeBatchCollection> CollectAsync(CancellationToken cancellationToken = default)
     {
-        var pendingBatches = new List<(string Id, string Model)>();
-        await using (var command = _dataSource.CreateCommand(PendingSql))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                pendingBatches.Add((reader.GetString(0), reader.GetString(1)));
-            }
-        }
+        var pendingBatches = await _store.PendingBatchesAsync(cancellationToken);
 
         var collected = new List<string>();
         var stillPending = new List<(string, string)>();
@@ -134,11 +103,7 @@ internal sealed class GalleryBatchDescriber : IDisposable
             var status = batch.ProcessingStatus.Raw();
             if (status != "ended")
             {
-                await using var update = _dataSource.CreateCommand(StatusSql);
-                update.Parameters.AddWithValue("batch_id", batchId);
-                update.Parameters.AddWithValue("status", status == "canceling" ? "canceling" : "in_progress");
-                update.Parameters.AddWithValue("ended_at", DBNull.Value);
-                await update.ExecuteNonQueryAsync(cancellationToken);
+                await _store.MarkBatchAsync(batchId, status == "canceling" ? "canceling" : "in_progress", cancellationToken);
                 stillPending.Add((batchId, status));
                 continue;
             }
@@ -161,26 +126,14 @@ internal sealed class GalleryBatchDescriber : IDisposable
     private async Task<(int Described, int Failed, int Dropped, long Input, long Output)> StoreAsync(
         string batchId, string model, DateTimeOffset? endedAt, List<MessageBatchIndividualResponse> results, CancellationToken cancellationToken)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var items = new Dictionary<string, (long ImageId, byte[]? Sha256)>(StringComparer.Ordinal);
-        await using (var command = new NpgsqlCommand(ItemsSql, connection, transaction))
-        {
-            command.Parameters.AddWithValue("batch_id", batchId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                items[reader.GetString(0)] = (reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2));
-            }
-        }
-
+        await using var storage = await _store.BeginCollectingAsync(batchId, cancellationToken);
         int described = 0, failed = 0, dropped = 0;
         long input = 0, output = 0;
         var answered = new HashSet<string>(StringComparer.Ordinal);
         foreach (var result in results)
         {
             // Only ids this batch was sent with are trusted; anything else in the results is ignored.
-            if (!items.TryGetValue(result.CustomID, out var item) || !answered.Add(result.CustomID))
+            if (!storage.Items.TryGetValue(result.CustomID, out var item) || !answered.Add(result.CustomID))
             {
                 continue;
             }
@@ -188,48 +141,32 @@ internal sealed class GalleryBatchDescriber : IDisposable
             var (reply, error) = Read(result.Result);
             if (reply is null)
             {
-                await using var fail = new NpgsqlCommand(GalleryDescriber.FailureSql, connection, transaction);
-                fail.Parameters.AddWithValue("id", item.ImageId);
-                fail.Parameters.AddWithValue("error", _options.Redact(error ?? "no result"));
-                await fail.ExecuteNonQueryAsync(cancellationToken);
+                await storage.StoreFailureAsync(item, _options.Redact(error ?? "no result"), cancellationToken);
                 failed++;
                 continue;
             }
 
             // Stored only if the image still has the content it was sent with; otherwise it stays pending.
-            await using var success = new NpgsqlCommand(GalleryDescriber.SuccessSql, connection, transaction);
-            GalleryDescriber.AddSuccessParameters(success, item.ImageId, item.Sha256, reply, model);
-            if (await success.ExecuteNonQueryAsync(cancellationToken) == 0)
+            if (await storage.StoreDescriptionAsync(item, reply, model, cancellationToken))
             {
-                dropped++;
+                described++;
             }
             else
             {
-                described++;
+                dropped++;
             }
 
             input += reply.InputTokens;
             output += reply.OutputTokens;
         }
 
-        foreach (var missing in items.Where(item => !answered.Contains(item.Key)))
+        foreach (var missing in storage.Items.Values.Where(item => !answered.Contains(item.CustomId)))
         {
-            await using var fail = new NpgsqlCommand(GalleryDescriber.FailureSql, connection, transaction);
-            fail.Parameters.AddWithValue("id", missing.Value.ImageId);
-            fail.Parameters.AddWithValue("error", $"batch {batchId} returned no result for this image");
-            await fail.ExecuteNonQueryAsync(cancellationToken);
+            await storage.StoreFailureAsync(missing, $"batch {batchId} returned no result for this image", cancellationToken);
             failed++;
         }
 
-        await using (var update = new NpgsqlCommand(StatusSql, connection, transaction))
-        {
-            update.Parameters.AddWithValue("batch_id", batchId);
-            update.Parameters.AddWithValue("status", "collected");
-            update.Parameters.AddWithValue("ended_at", endedAt ?? DateTimeOffset.UtcNow);
-            await update.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
+        await storage.CompleteAsync(endedAt ?? DateTimeOffset.UtcNow, cancellationToken);
         return (described, failed, dropped, input, output);
     }
 
@@ -272,28 +209,10 @@ internal sealed class GalleryBatchDescriber : IDisposable
     private async Task<string> SubmitChunkAsync(List<(Request Request, long ImageId, byte[]? Sha256)> chunk, CancellationToken cancellationToken)
     {
         var batch = await CallAsync(() => Claude.CreateBatchAsync([.. chunk.Select(c => c.Request)], cancellationToken));
-        // The batch exists and is billed from here on: record it even if the caller is cancelling now.
-        await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None);
-        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
-        await using (var insert = new NpgsqlCommand(InsertBatchSql, connection, transaction))
-        {
-            insert.Parameters.AddWithValue("batch_id", batch.ID);
-            insert.Parameters.AddWithValue("model", _options.Model);
-            insert.Parameters.AddWithValue("status", batch.ProcessingStatus.Raw() == "ended" ? "ended" : "in_progress");
-            insert.Parameters.AddWithValue("request_count", chunk.Count);
-            await insert.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-
-        await using (var items = new NpgsqlCommand(InsertItemsSql, connection, transaction))
-        {
-            items.Parameters.AddWithValue("batch_id", batch.ID);
-            items.Parameters.AddWithValue("custom_ids", chunk.Select(c => c.Request.CustomID).ToArray());
-            items.Parameters.AddWithValue("image_ids", chunk.Select(c => c.ImageId).ToArray());
-            items.Parameters.Add(new NpgsqlParameter<byte[]?[]>("sent_sha256", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea) { TypedValue = chunk.Select(c => c.Sha256).ToArray() });
-            await items.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-
-        await transaction.CommitAsync(CancellationToken.None);
+        // The batch exists and is billed from here on: the store records it even if the caller is cancelling now.
+        await _store.RecordBatchAsync(
+            batch.ID, _options.Model, batch.ProcessingStatus.Raw() == "ended" ? "ended" : "in_progress",
+            [.. chunk.Select(c => new DescribeBatchItem(c.Request.CustomID, c.ImageId, c.Sha256))]);
         return batch.ID;
     }
 
@@ -307,13 +226,5 @@ internal sealed class GalleryBatchDescriber : IDisposable
         {
             throw new GalleryException($"describe batch: {exception.Message}");
         }
-    }
-
-    private async Task RecordFailureAsync(NpgsqlDataSource dataSource, long id, string error, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(GalleryDescriber.FailureSql);
-        command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("error", _options.Redact(error));
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

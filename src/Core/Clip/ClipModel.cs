@@ -13,12 +13,12 @@ internal sealed class ClipModel : IDisposable
 
     // Each tower loads on first use: a worker that only embeds images never holds the text tower's weights
     // (about a third of ViT-B/32's memory), and a search host never holds the image tower's.
-    private ClipModel(string name, ClipModelFiles files, bool isTestModel, ClipTokenizer tokenizer,
+    private ClipModel(string name, ClipModelFiles files, bool isSemantic, ClipTokenizer tokenizer,
         ClipPreprocessConfig preprocessConfig, int dimension, int? intraOpThreads)
     {
         Name = name;
         Files = files;
-        IsTestModel = isTestModel;
+        IsSemantic = isSemantic;
         Tokenizer = tokenizer;
         Dimension = dimension;
         _imageEncoder = new Lazy<ClipImageEncoder>(
@@ -40,8 +40,11 @@ internal sealed class ClipModel : IDisposable
     /// <summary>Embedding length shared by both encoders.</summary>
     public int Dimension { get; }
 
-    /// <summary>True for DbFirst's tiny colour toy model, whose embeddings are not semantic.</summary>
-    public bool IsTestModel { get; }
+    /// <summary>
+    /// False when the model's config.json says <c>"dbfirst_semantic": false</c>, as the offline model's does (a colour
+    /// toy): its embeddings find colours, not meaning, and every surface that names the model says so.
+    /// </summary>
+    public bool IsSemantic { get; }
 
     /// <summary>Where the model files were found.</summary>
     public ClipModelFiles Files { get; }
@@ -68,12 +71,12 @@ internal sealed class ClipModel : IDisposable
     public static ClipModel Load(string directory, string? fallbackTokenizerDirectory = null, int? intraOpThreads = null)
     {
         var files = ClipModelFiles.Find(directory);
-        var (name, isTestModel, configDimension) = ReadConfig(files);
+        var (name, isSemantic, configDimension) = ReadConfig(files);
         var tokenizer = LoadTokenizer(files, fallbackTokenizerDirectory);
         var preprocessConfig = ClipPreprocessConfig.Load(files.PreprocessConfig);
 
         var dimension = configDimension ?? ReadDimension(files, preprocessConfig, tokenizer, intraOpThreads);
-        return new ClipModel(name, files, isTestModel, tokenizer, preprocessConfig, dimension, intraOpThreads);
+        return new ClipModel(name, files, isSemantic, tokenizer, preprocessConfig, dimension, intraOpThreads);
     }
 
     public void Dispose()
@@ -116,12 +119,12 @@ internal sealed class ClipModel : IDisposable
         return encoder;
     }
 
-    private static (string Name, bool IsTestModel, int? Dimension) ReadConfig(ClipModelFiles files)
+    private static (string Name, bool IsSemantic, int? Dimension) ReadConfig(ClipModelFiles files)
     {
         var name = Path.GetFileName(files.Directory.TrimEnd(Path.DirectorySeparatorChar));
         if (files.ConfigJson is null)
         {
-            return (name, false, null);
+            return (name, true, null);
         }
 
         using var document = JsonDocument.Parse(File.ReadAllBytes(files.ConfigJson));
@@ -131,7 +134,12 @@ internal sealed class ClipModel : IDisposable
             name = modelName.GetString()!;
         }
 
-        var isTest = root.TryGetProperty("dbfirst_test_model", out var marker) && marker.ValueKind == JsonValueKind.True;
+        var isSemantic = !root.TryGetProperty("dbfirst_semantic", out var marker) || marker.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new InvalidDataException($"{files.ConfigJson}: dbfirst_semantic must be true or false"),
+        };
         int? dimension = null;
         foreach (var key in new[] { "embed_dim", "projection_dim" })
         {
@@ -142,7 +150,7 @@ internal sealed class ClipModel : IDisposable
             }
         }
 
-        return (name, isTest, dimension);
+        return (name, isSemantic, dimension);
     }
 
     private static ClipTokenizer LoadTokenizer(ClipModelFiles files, string? fallbackDirectory)

@@ -3,8 +3,8 @@ namespace DbFirst.Clip;
 /// <summary>A chosen CLIP model folder and why it was chosen.</summary>
 internal sealed record ClipModelLocation(string Directory, ClipModelSource Source)
 {
-    /// <summary>True when nothing better was found and the non-semantic test model is used.</summary>
-    public bool IsFallback => Source == ClipModelSource.BundledTestModel;
+    /// <summary>True when nothing better was found and the non-semantic offline model is used.</summary>
+    public bool IsFallback => Source == ClipModelSource.OfflineModel;
 
     /// <summary>The warning to show when <see cref="IsFallback"/>.</summary>
     public const string FallbackWarning =

@@ -2,7 +2,7 @@ namespace DbFirst.Clip;
 
 /// <summary>
 /// Chooses the CLIP model folder: <c>--model DIR</c>, then configuration <c>Clip:ModelPath</c>, then
-/// <c>models/ViT-B-32__openai</c> in the repository checkout, then the bundled test model beside the program.
+/// <c>models/ViT-B-32__openai</c> in the repository checkout, then the offline model beside the program.
 /// </summary>
 internal static class ClipModelLocator
 {
@@ -12,8 +12,8 @@ internal static class ClipModelLocator
     /// <summary>Folder, relative to the repository root, that scripts/fetch-model.sh fills.</summary>
     public const string RepositoryModelFolder = "models/ViT-B-32__openai";
 
-    /// <summary>Folder, relative to the program, holding the bundled test model.</summary>
-    public const string BundledModelFolder = "models/tiny-clip";
+    /// <summary>Folder, relative to the program (and to the repository root, where it ships), holding the offline model.</summary>
+    public const string OfflineModelFolder = "models/tiny-clip";
 
     /// <summary>
     /// Resolves the model folder. <paramref name="searchStart"/> is where to look upwards for the repository
@@ -45,6 +45,6 @@ internal static class ClipModelLocator
             }
         }
 
-        return new ClipModelLocation(Path.Combine(programDirectory, BundledModelFolder), ClipModelSource.BundledTestModel);
+        return new ClipModelLocation(Path.Combine(programDirectory, OfflineModelFolder), ClipModelSource.OfflineModel);
     }
 }

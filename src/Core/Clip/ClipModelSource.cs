@@ -12,6 +12,6 @@ internal enum ClipModelSource
     /// <summary><c>models/ViT-B-32__openai</c> in the repository checkout, as fetched by scripts/fetch-model.sh.</summary>
     Repository,
 
-    /// <summary>The tiny test model copied beside the runner: not semantic.</summary>
-    BundledTestModel,
+    /// <summary>The offline model (<c>models/tiny-clip</c>) copied beside the runner: not semantic.</summary>
+    OfflineModel,
 }

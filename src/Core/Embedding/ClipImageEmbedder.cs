@@ -14,7 +14,6 @@ internal sealed class ClipImageEmbedder : IImageEmbedder
 
     public int Dimension => _model.Dimension;
 
-    public bool IsTestModel => _model.IsTestModel;
 
     public float[] Preprocess(string path) => _model.Preprocessor.Preprocess(path);
 

@@ -12,9 +12,6 @@ internal interface IImageEmbedder
     /// <summary>Length of every embedding <see cref="Encode"/> returns.</summary>
     int Dimension { get; }
 
-    /// <summary>Whether this is the bundled test model rather than a real CLIP.</summary>
-    bool IsTestModel { get; }
-
     /// <summary>Decodes and preprocesses one file. Called from many threads at once.</summary>
     /// <exception cref="Imaging.ImageDecodeException">The file can never be decoded (permanent).</exception>
     /// <exception cref="IOException">The file could not be read now (transient).</exception>

@@ -171,11 +171,7 @@ public sealed class IndexTuner
             }
         }
 
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var off = new NpgsqlCommand("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off", connection, transaction))
-        {
-            await off.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await using var transaction = await BeginExactScanAsync(connection, cancellationToken);
 
         await using var nearest = new NpgsqlCommand(
             "SELECT embedding FROM gallery.image_embeddings WHERE model_id = (SELECT m.id FROM gallery.clip_models m WHERE m.state = 'active') AND image_id <> $2 ORDER BY embedding <=> $1 LIMIT 20",
@@ -239,13 +235,27 @@ public sealed class IndexTuner
         return result;
     }
 
+    // A transaction whose queries cannot use an index: exact neighbours come from a sequential scan. The
+    // caller rolls it back, which also drops the settings.
+    private static async Task<NpgsqlTransaction> BeginExactScanAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            await using var off = new NpgsqlCommand("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off", connection, transaction);
+            await off.ExecuteNonQueryAsync(cancellationToken);
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+    }
+
     private static async Task ExactAsync(NpgsqlConnection connection, List<TuneQuery> queries, int k, List<double>? latencies, CancellationToken cancellationToken)
     {
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var off = new NpgsqlCommand("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off", connection, transaction))
-        {
-            await off.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await using var transaction = await BeginExactScanAsync(connection, cancellationToken);
 
         await using var command = new NpgsqlCommand(
             "SELECT (embedding <=> $1)::real FROM gallery.image_embeddings WHERE model_id = (SELECT m.id FROM gallery.clip_models m WHERE m.state = 'active') ORDER BY embedding <=> $1 LIMIT $2",

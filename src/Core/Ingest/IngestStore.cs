@@ -34,7 +34,8 @@ internal sealed class IngestStore : IAsyncDisposable
         """;
 
     // Rows whose facts are unchanged are not touched at all (no new tuple, so a re-run writes nothing).
-    // New content invalidates everything derived from the pixels; a metadata-only correction keeps them.
+    // New content invalidates everything derived from the pixels (embedding, description): the content-change
+    // trigger clears them for every writer (migrations 8 and 92); a metadata-only correction keeps them.
     private const string UpsertSql = """
         WITH upserted AS (
           INSERT INTO gallery.image_gallery AS g (path, content_sha256, byte_size, width, height, media_type, taken_at, ingested_via_symlink)
@@ -50,12 +51,7 @@ internal sealed class IngestStore : IAsyncDisposable
             media_type        = excluded.media_type,
             taken_at          = excluded.taken_at,
             ingested_via_symlink = excluded.ingested_via_symlink,
-            ingested_at       = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN now() ELSE g.ingested_at END,
-            embed_attempts    = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN 0 ELSE g.embed_attempts END,
-            embed_error       = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.embed_error END,
-            description       = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.description END,
-            description_model = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.description_model END,
-            described_at      = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.described_at END
+            ingested_at       = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN now() ELSE g.ingested_at END
           WHERE (g.content_sha256, g.byte_size, g.width, g.height, g.media_type, g.taken_at, g.ingested_via_symlink)
                 IS DISTINCT FROM
                 (excluded.content_sha256, excluded.byte_size, excluded.width, excluded.height, excluded.media_type, excluded.taken_at, excluded.ingested_via_symlink)

@@ -3,7 +3,7 @@ using SkiaSharp;
 namespace DbFirst.Samples;
 
 /// <summary>
-/// Writes one photo-sized JPEG per colour word the bundled test model understands, so an offline demo
+/// Writes one photo-sized JPEG per colour word the offline model (models/tiny-clip) understands, so an offline demo
 /// has images whose right answer is obvious: "a red photo" should find <c>red.jpg</c> first.
 /// </summary>
 public static class ColourSampleWriter

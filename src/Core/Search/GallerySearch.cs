@@ -10,8 +10,15 @@ namespace DbFirst.Search;
 /// </summary>
 public sealed class GallerySearch
 {
-    /// <summary>The most results one search returns (the SQL functions enforce the same bound).</summary>
-    public const int MaxK = 999;
+    /// <summary>
+    /// The most results one search returns: the bound <c>gallery.search_by_embedding</c> (and so <c>gallery.search</c>),
+    /// <c>search_descriptions</c> and <c>hybrid_search</c> enforce, mirrored here so a bad k fails before a round trip
+    /// (<c>SearchFunctionsTests</c> checks that the two agree).
+    /// </summary>
+    public const int MaxK = 1000;
+
+    /// <summary>The most results <see cref="SimilarAsync"/> returns: <c>gallery.similar_images</c> asks for one more, to leave the image itself out.</summary>
+    public const int MaxSimilarK = MaxK - 1;
 
     private const string ByEmbeddingSql = "SELECT id, path, distance FROM gallery.search_by_embedding($1, $2, $3, $4, $5)";
     private const string SimilarSql = "SELECT id, path, distance FROM gallery.similar_images($1, $2, $3, $4, $5)";
@@ -33,7 +40,7 @@ public sealed class GallerySearch
     public Task<IReadOnlyList<SearchHit>> SearchByEmbeddingAsync(float[] query, int k, SearchFilter? filter = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        return QueryAsync(ByEmbeddingSql, new Vector(query), k, filter, cancellationToken);
+        return QueryAsync(ByEmbeddingSql, new Vector(query), k, MaxK, filter, cancellationToken);
     }
 
     /// <summary>The <paramref name="k"/> images most similar to image <paramref name="imageId"/>, itself left out.</summary>
@@ -42,7 +49,7 @@ public sealed class GallerySearch
     {
         try
         {
-            return await QueryAsync(SimilarSql, imageId, k, filter, cancellationToken);
+            return await QueryAsync(SimilarSql, imageId, k, MaxSimilarK, filter, cancellationToken);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.NoDataFound)
         {
@@ -59,7 +66,7 @@ public sealed class GallerySearch
         ArgumentNullException.ThrowIfNull(text);
         try
         {
-            return await QueryAsync(TextSql, text, k, filter, cancellationToken);
+            return await QueryAsync(TextSql, text, k, MaxK, filter, cancellationToken);
         }
         catch (PostgresException exception) when (exception.SqlState == TextEncoderUnavailable)
         {
@@ -92,11 +99,11 @@ public sealed class GallerySearch
     /// <summary>SQLSTATE that <c>gallery.text_embedding</c> raises when <c>dbfirst serve</c> does not answer.</summary>
     public const string TextEncoderUnavailable = "DF001";
 
-    private async Task<IReadOnlyList<SearchHit>> QueryAsync(string sql, object first, int k, SearchFilter? filter, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SearchHit>> QueryAsync(string sql, object first, int k, int maxK, SearchFilter? filter, CancellationToken cancellationToken)
     {
-        if (k is < 1 or > MaxK)
+        if (k < 1 || k > maxK)
         {
-            throw new GalleryException($"k must be between 1 and {MaxK}, not {k}");
+            throw new GalleryException($"k must be between 1 and {maxK}, not {k}");
         }
 
         await using var command = _dataSource.CreateCommand(sql);

@@ -2,17 +2,26 @@ using System.CommandLine;
 
 namespace DbFirst.Runner.Commands;
 
-/// <summary><c>dbfirst bench …</c>: the parent of the benchmarks; each part adds its own subcommand here.</summary>
+/// <summary>
+/// <c>dbfirst bench …</c> in the product binary: the benchmarks are their own program (bench/DbFirst.Bench), kept out
+/// of the product; this says where, in one line, for whoever runs the product binary directly.
+/// </summary>
 internal static class BenchCommand
 {
-    public static Command Create(GlobalOptions options, RunnerConsole console)
+    public const string Where =
+        "benchmarks are not part of the product binary: run them with scripts/dbfirst bench … (the program in bench/DbFirst.Bench)";
+
+    public static Command Create(RunnerConsole console)
     {
-        var bench = new Command("bench", "Measure throughput; results go to bench-results/ and stdout");
-        bench.Subcommands.Add(BenchClipCommand.Create(options, console));
-        bench.Subcommands.Add(BenchIngestCommand.Create(options, console));
-        bench.Subcommands.Add(BenchEmbedCommand.Create(options, console));
-        bench.Subcommands.Add(BenchSearchCommand.Create(options, console));
-        bench.Subcommands.Add(BenchClaudeCommand.Create(options, console));
-        return bench;
+        var command = new Command("bench", "Benchmarks live in bench/DbFirst.Bench: run scripts/dbfirst bench …")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        command.SetAction(async (_, _) =>
+        {
+            await console.Error.WriteLineAsync($"dbfirst: {Where}");
+            return CommandAction.Failure;
+        });
+        return command;
     }
 }

@@ -23,20 +23,22 @@ internal static class StatusCommand
             using (var model = ClipModelLoader.Load(context, parse, options))
             {
                 modelName = model.Name;
-                isTestModel = model.IsTestModel;
+                isTestModel = !model.IsSemantic;
             }
 
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
             var status = await new GalleryStatusReader(dataSource).ReadAsync(cancellationToken);
             PgvectorVersion pgvector;
+            ReplicationLag replication;
             await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
             {
                 pgvector = await PgvectorVersion.ReadAsync(connection, cancellationToken);
+                replication = await ReplicationLag.ReadAsync(connection, cancellationToken);
             }
 
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { model = new { name = modelName, test_model = isTestModel }, status, pgvector }, s_json));
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { model = new { name = modelName, test_model = isTestModel }, status, pgvector, replication }, s_json));
                 return CommandAction.Success;
             }
 
@@ -70,6 +72,14 @@ internal static class StatusCommand
 
             await o.WriteLineAsync($"pgvector   {TerminalText.Escape(pgvector.Installed ?? "not installed")}" +
                 (pgvector.Available is { } available && available != pgvector.Installed ? $" (the server offers {TerminalText.Escape(available)})" : ""));
+            foreach (var standby in replication.Standbys)
+            {
+                var lag = standby.ReplayLagSeconds is { } seconds ? $"{seconds:0.0} s behind" : "lag unknown";
+                await o.WriteLineAsync(standby.Name is null
+                    ? $"standby    this server is a read-only standby, {lag} its primary"
+                    : $"replica    {TerminalText.Escape(standby.Name)} {TerminalText.Escape(standby.State)}, {lag} ({standby.BehindBytes ?? 0:N0} bytes to replay)");
+            }
+
             if (pgvector.Warning is { } warning)
             {
                 await console.Error.WriteLineAsync($"dbfirst: warning: {TerminalText.Escape(warning)}");

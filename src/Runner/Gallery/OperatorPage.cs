@@ -36,7 +36,7 @@ internal static class OperatorPage
             Row(html, failure.Permanent ? "  permanent" : "  retrying", $"{GalleryHtml.Number(failure.Rows)} × {failure.Reason}");
         }
 
-        Row(html, "model", model.Name + (model.IsTestModel ? " (test model: results are NOT semantic)" : ""));
+        Row(html, "model", model.Name + (!model.IsSemantic ? " (test model: results are NOT semantic)" : ""));
         foreach (var coverage in status.Coverage ?? [])
         {
             Row(html, $"  {coverage.State}", $"{coverage.Name} ({coverage.Dimension}-d): {GalleryHtml.Number(coverage.Embedded)} of {GalleryHtml.Number(coverage.Total)} embedded, index {coverage.IndexName ?? "none"}");

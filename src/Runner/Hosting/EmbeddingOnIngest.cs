@@ -1,4 +1,5 @@
 using DbFirst.Ingest;
+using DbFirst.Runner.Commands;
 
 namespace DbFirst.Runner.Hosting;
 

@@ -30,7 +30,7 @@ internal sealed class GalleryHealthProbe
 
     public async Task<HealthReport> CheckAsync(CancellationToken cancellationToken)
     {
-        var model = new ModelHealth(_model.Name, _model.Dimension, _model.IsTestModel);
+        var model = new ModelHealth(_model.Name, _model.Dimension, TestModel: !_model.IsSemantic);
         if (_readiness.Problem == HealthProblem.Starting)
         {
             return Report(HealthProblem.Starting, null, null, model);
