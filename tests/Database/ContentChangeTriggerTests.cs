@@ -9,9 +9,15 @@ namespace DbFirst.Tests.Database;
 public sealed class ContentChangeTriggerTests
 {
     private const string DerivedSql = """
-        SELECT concat_ws('|', embedding IS NULL, embedding_model, embedded_at IS NULL, embed_attempts, embed_error,
-                         embed_next_attempt_at IS NULL, description, description_model, described_at IS NULL, describe_input_tokens)
-        FROM gallery.image_gallery WHERE path = '/a.jpg'
+        SELECT concat_ws('|', e.embedding IS NULL, e.name, e.embedded_at IS NULL, g.embed_attempts, g.embed_error,
+                         g.embed_next_attempt_at IS NULL, g.description, g.description_model, g.described_at IS NULL, g.describe_input_tokens)
+        FROM gallery.image_gallery g
+        LEFT JOIN LATERAL (
+          SELECT x.embedding, m.name, x.embedded_at
+          FROM gallery.image_embeddings x JOIN gallery.clip_models m ON m.id = x.model_id
+          WHERE x.image_id = g.id
+        ) e ON true
+        WHERE g.path = '/a.jpg'
         """;
 
     [Fact]
@@ -19,11 +25,11 @@ public sealed class ContentChangeTriggerTests
     {
         await using var database = await TestDatabase.CreateAsync();
         await database.ExecuteAsync("""
-            INSERT INTO gallery.image_gallery (path, content_sha256, embedding, embedding_model, embedded_at, embed_attempts, embed_error,
+            INSERT INTO gallery.image_gallery (path, content_sha256, embed_attempts, embed_error,
                                                embed_next_attempt_at, description, description_model, described_at, describe_input_tokens)
-            VALUES ('/a.jpg', '\x01', array_fill(0.1, ARRAY[512])::vector, 'clip', now(), 2, 'earlier trouble',
-                    now(), 'a red square', 'claude', now(), 1500)
+            VALUES ('/a.jpg', '\x01', 2, 'earlier trouble', now(), 'a red square', 'claude', now(), 1500)
             """);
+        await TestEmbeddings.WriteAsync(database, "true", "array_fill(0.1, ARRAY[512])::vector", model: "clip");
 
         await database.ExecuteAsync("UPDATE gallery.image_gallery SET taken_at = now() WHERE path = '/a.jpg'");
         var afterMetadata = await database.ScalarAsync<string>(DerivedSql);

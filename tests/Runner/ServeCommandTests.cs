@@ -15,6 +15,8 @@ public sealed class ServeCommandTests
     public async Task OnceHealthy_GallerySearchInSql_AnswersAtOnce()
     {
         await using var database = await TestDatabase.CreateAsync();
+        // The served text encoder must be the active model's: gallery.search compares one model's vectors only.
+        await TestEmbeddings.RegisterActiveAsync(database, "tiny-clip-test", 512);
         await using (var dataSource = database.CreateDataSource())
         {
             await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(20, 512, 2, seed: 5), 2);

@@ -21,6 +21,8 @@ public sealed class TextSearchTests : IAsyncLifetime
     {
         _database = await TestDatabase.CreateAsync();
         var vectors = SyntheticGallery.GaussianMixture(Count, 512, 8, seed: 3);
+        // The text encoder must be the active model's: gallery.search compares only one model's vectors.
+        await TestEmbeddings.RegisterActiveAsync(_database, _embedder.Model, 512);
         await using (var dataSource = _database.CreateDataSource())
         {
             _ids = await SyntheticGallery.LoadAsync(dataSource, vectors, 8);
@@ -228,7 +230,7 @@ public sealed class TextSearchTests : IAsyncLifetime
         Assert.NotEmpty(squatter.Bodies);
         Assert.Equal(_ids[42], afterwards[0].Id);
         Assert.Equal(0L, await _database.ScalarAsync<long>(
-            $"SELECT count(*) FROM gallery.text_embeddings WHERE query = 'image 42' AND embedding <=> (SELECT embedding FROM gallery.image_gallery WHERE id = {_ids[3]}) < 1e-4"));
+            $"SELECT count(*) FROM gallery.text_embeddings WHERE query = 'image 42' AND embedding <=> (SELECT e.embedding FROM {TestEmbeddings.Active} WHERE e.image_id = {_ids[3]}) < 1e-4"));
     }
 
     [Fact]

@@ -34,7 +34,13 @@ internal sealed class IndexMaintainer
     private async Task<string> MaintainValidAsync(TextWriter? log, CancellationToken cancellationToken)
     {
         var status = await _status.ReadAsync(cancellationToken);
-        if (status.IndexName != VectorIndexManager.IndexName)
+        IndexTarget? target;
+        await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            target = await VectorIndexCatalog.ActiveAsync(connection, cancellationToken);
+        }
+
+        if (target is null || status.IndexName != target.IndexName)
         {
             return "no embedded rows: nothing to index yet";
         }
@@ -59,13 +65,13 @@ internal sealed class IndexMaintainer
                 : $"rebuilt IVFFlat index ({build.Parameters}): row count drifted {drift:P0} ({baseline:N0} -> {status.Rows:N0})";
         }
 
-        var reason = await HnswBloatAsync(status, cancellationToken);
+        var reason = await HnswBloatAsync(target, status, cancellationToken);
         if (reason is null)
         {
             return "HNSW index is healthy";
         }
 
-        var reindex = await _builder.ReindexAsync(status.IndexName, status.Parameters!, status.Rows, log, cancellationToken);
+        var reindex = await _builder.ReindexAsync(target, status.IndexName, status.Parameters!, status.Rows, log, cancellationToken);
         return $"reindexed HNSW index concurrently in {reindex.BuildSeconds:F1} s: {reason}";
     }
 
@@ -76,13 +82,22 @@ internal sealed class IndexMaintainer
         VectorIndexRow? managed, spare;
         long rows;
         IndexBuild? lastBuild;
+        IndexTarget? found;
         await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken))
         {
-            managed = await VectorIndexCatalog.FindAsync(connection, VectorIndexManager.IndexName, cancellationToken);
-            spare = await VectorIndexCatalog.FindAsync(connection, IndexBuilder.SpareName, cancellationToken);
-            rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, cancellationToken);
-            lastBuild = await IndexBuildHistory.LastAsync(connection, cancellationToken);
+            found = await VectorIndexCatalog.ActiveAsync(connection, cancellationToken);
+            if (found is null)
+            {
+                return null;
+            }
+
+            managed = await VectorIndexCatalog.FindAsync(connection, found, found.IndexName, cancellationToken);
+            spare = await VectorIndexCatalog.FindAsync(connection, found, found.SpareName, cancellationToken);
+            rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, found, cancellationToken);
+            lastBuild = await IndexBuildHistory.LastAsync(connection, found, cancellationToken);
         }
+
+        var target = found;
 
         if (managed is { IsValid: true })
         {
@@ -91,27 +106,27 @@ internal sealed class IndexMaintainer
                 return null;
             }
 
-            await _builder.DropSpareAsync(cancellationToken);
-            return ($"dropped {IndexBuilder.SpareName}, left behind by an interrupted rebuild", false);
+            await _builder.DropSpareAsync(target, cancellationToken);
+            return ($"dropped {target.SpareName}, left behind by an interrupted rebuild", false);
         }
 
         if (rows == 0)
         {
             // Nothing to build from; a missing index is reported by the caller, an invalid one here.
-            return managed is null ? null : ($"the index {VectorIndexManager.IndexName} is invalid; it is rebuilt once images are embedded", true);
+            return managed is null ? null : ($"the index {target.IndexName} is invalid; it is rebuilt once images are embedded", true);
         }
 
         var options = IndexBuildOptions.Recreating(managed is null ? lastBuild?.Parameters : managed.Parameters, rows);
         var build = await _builder.RebuildAsync(options, log, cancellationToken);
         return (managed is null
-            ? $"rebuilt the missing index {VectorIndexManager.IndexName} ({build.Method}, {build.Parameters})"
-            : $"rebuilt the invalid index {VectorIndexManager.IndexName} ({build.Method}, {build.Parameters}): a failed concurrent build had left it unusable", true);
+            ? $"rebuilt the missing index {target.IndexName} ({build.Method}, {build.Parameters})"
+            : $"rebuilt the invalid index {target.IndexName} ({build.Method}, {build.Parameters}): a failed concurrent build had left it unusable", true);
     }
 
-    private async Task<string?> HnswBloatAsync(VectorIndexStatus status, CancellationToken cancellationToken)
+    private async Task<string?> HnswBloatAsync(IndexTarget target, VectorIndexStatus status, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var (changedNow, dead) = await IndexBuildHistory.ReadTuplesChangedAsync(connection, cancellationToken);
+        var (changedNow, dead) = await IndexBuildHistory.ReadTuplesChangedAsync(connection, target, cancellationToken);
         var build = status.LastBuild;
         var rowsAtBuild = Math.Max(1, Math.Max(build?.RowCount ?? 0, status.Rows));
         // Statistics can be reset (crash, pg_stat_reset): then only dead tuples are left to judge by.

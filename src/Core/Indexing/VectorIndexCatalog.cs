@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace DbFirst.Indexing;
 
-/// <summary>What PostgreSQL's catalog and the table say about the vector indexes and the rows they cover.</summary>
+/// <summary>What PostgreSQL's catalog and the model registry say about the active model's vector indexes and the rows they cover.</summary>
 internal static class VectorIndexCatalog
 {
     // Any vector index, the managed one first: status reports whichever searches use.
@@ -11,8 +11,8 @@ internal static class VectorIndexCatalog
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_am am ON am.oid = c.relam
-        WHERE i.indrelid = 'gallery.image_gallery'::regclass AND am.amname IN ('hnsw', 'ivfflat')
-        ORDER BY c.relname = 'image_gallery_embedding_idx' DESC, i.indisvalid DESC, c.relname
+        WHERE i.indrelid = to_regclass('gallery.' || $1) AND am.amname IN ('hnsw', 'ivfflat')
+        ORDER BY c.relname = $2 DESC, i.indisvalid DESC, c.relname
         """;
 
     // The managed index and a spare left by an interrupted rebuild; nobody else's index is ever read here.
@@ -21,34 +21,46 @@ internal static class VectorIndexCatalog
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_am am ON am.oid = c.relam
-        WHERE i.indrelid = 'gallery.image_gallery'::regclass AND c.relname = $1
+        WHERE i.indrelid = to_regclass('gallery.' || $1) AND c.relname = $2
         """;
 
-    private const string RowsSql = "SELECT count(*) FROM gallery.image_gallery WHERE embedding IS NOT NULL";
+    private const string RowsSql = "SELECT count(*) FROM gallery.image_embeddings WHERE model_id = $1";
 
-    private const string DimensionsSql = "SELECT vector_dims(embedding) FROM gallery.image_gallery WHERE embedding IS NOT NULL LIMIT 1";
+    private const string ActiveSql = "SELECT id, dimension FROM gallery.clip_models WHERE state = 'active'";
+
+    /// <summary>The active model's index target; <see langword="null"/> before any model is registered.</summary>
+    public static async Task<IndexTarget?> ActiveAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(ActiveSql, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new IndexTarget(reader.GetInt32(0), reader.GetInt32(1)) : null;
+    }
+
+    /// <summary>The active model's index target, or a <see cref="GalleryException"/> when nothing has been embedded yet.</summary>
+    public static async Task<IndexTarget> RequireActiveAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        await ActiveAsync(connection, cancellationToken)
+        ?? throw new GalleryException("no embedded rows yet: no model has embedded any image, so there is nothing to index (embed images first)");
 
     /// <summary>The vector index searches use: the managed one when present, else a valid one, else any.</summary>
-    public static async Task<VectorIndexRow?> FindAnyAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    public static async Task<VectorIndexRow?> FindAnyAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(IndexesSql, connection);
+        await using var command = new NpgsqlCommand(IndexesSql, connection) { Parameters = { new() { Value = target.Partition }, new() { Value = target.IndexName } } };
         return await ReadAsync(command, cancellationToken);
     }
 
-    /// <summary>The index called <paramref name="name"/> on the table, whatever its method.</summary>
-    public static async Task<VectorIndexRow?> FindAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
+    /// <summary>The index called <paramref name="name"/> on the target's partition, whatever its method.</summary>
+    public static async Task<VectorIndexRow?> FindAsync(NpgsqlConnection connection, IndexTarget target, string name, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(NamedIndexSql, connection) { Parameters = { new() { Value = name } } };
+        await using var command = new NpgsqlCommand(NamedIndexSql, connection) { Parameters = { new() { Value = target.Partition }, new() { Value = name } } };
         return await ReadAsync(command, cancellationToken);
     }
 
-    /// <summary>Rows with an embedding, the rows an index covers.</summary>
-    public static async Task<long> CountEmbeddedAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        await IndexSql.ScalarAsync<long>(connection, RowsSql, cancellationToken);
-
-    /// <summary>The embeddings' dimensions; <see langword="null"/> with none stored.</summary>
-    public static async Task<int?> DimensionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        await IndexSql.ScalarAsync<int?>(connection, DimensionsSql, cancellationToken);
+    /// <summary>The model's embeddings, the rows its index covers.</summary>
+    public static async Task<long> CountEmbeddedAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(RowsSql, connection) { Parameters = { new() { Value = target.ModelId } } };
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
 
     private static async Task<VectorIndexRow?> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {

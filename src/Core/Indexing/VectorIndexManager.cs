@@ -1,12 +1,13 @@
 namespace DbFirst.Indexing;
 
 /// <summary>
-/// Reports on, rebuilds and maintains the vector index on <c>gallery.image_gallery.embedding</c>.
+/// Reports on, rebuilds and maintains the active model's vector index: on its partition of
+/// <c>gallery.image_embeddings</c>, over <c>embedding::vector(N)</c> (see <see cref="IndexTarget"/>).
 /// A rebuild builds a new index <c>CONCURRENTLY</c> beside the old one and then swaps them, so searches
 /// keep using the old index until the new one is ready and never block or fail.
-/// DbFirst manages exactly one index, marked by its name (<see cref="IndexName"/>, and <c>…_new</c> while a rebuild
-/// builds its replacement); any other vector index on the table, such as one a DBA added, is reported but never
-/// dropped or rebuilt.
+/// DbFirst manages exactly one index per model, marked by its name (<c>image_embeddings_m&lt;id&gt;_embedding_idx</c>,
+/// and <c>…_new</c> while a rebuild builds its replacement); any other vector index on the partition, such as one a
+/// DBA added, is reported but never dropped or rebuilt.
 /// </summary>
 /// <remarks>
 /// The work is split by concern: <see cref="IndexStatusReader"/> (status), <see cref="IndexBuilder"/> (plan, build,
@@ -21,9 +22,6 @@ public sealed class VectorIndexManager
 
     /// <summary>The method name of pgvector's IVFFlat index.</summary>
     public const string Ivfflat = "ivfflat";
-
-    /// <summary>The name the gallery's vector index always ends up with: the mark of the one index DbFirst manages.</summary>
-    public const string IndexName = "image_gallery_embedding_idx";
 
     /// <summary>An IVFFlat index trains its lists on the rows present: with fewer rows it is worse than a scan.</summary>
     public const long MinIvfflatRows = 1000;
@@ -59,8 +57,7 @@ public sealed class VectorIndexManager
     public Task<VectorIndexStatus> GetStatusAsync(CancellationToken cancellationToken = default) => _status.ReadAsync(cancellationToken);
 
     /// <summary>
-    /// Builds a new index concurrently, drops the old one concurrently and renames the new one to
-    /// <see cref="IndexName"/>. Progress lines go to <paramref name="log"/>.
+    /// Builds a new index concurrently, drops the old one concurrently and renames the new one to the managed name. Progress lines go to <paramref name="log"/>.
     /// </summary>
     /// <exception cref="GalleryException">Bad options, a table too small for IVFFlat, or another rebuild running.</exception>
     public Task<IndexBuild> RebuildAsync(IndexBuildOptions options, TextWriter? log = null, CancellationToken cancellationToken = default) =>

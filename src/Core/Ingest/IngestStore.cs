@@ -91,7 +91,10 @@ internal sealed class IngestStore : IAsyncDisposable
         WITH gone AS (
           DELETE FROM gallery.image_gallery
           WHERE id = ANY(@ids)
-          RETURNING id, path, content_sha256, embedding IS NOT NULL AS had_embedding, description IS NOT NULL AS had_description
+          RETURNING id, path, content_sha256,
+                    EXISTS (SELECT 1 FROM gallery.image_embeddings e JOIN gallery.clip_models m ON m.id = e.model_id
+                            WHERE e.image_id = image_gallery.id) AS had_embedding,
+                    description IS NOT NULL AS had_description
         )
         INSERT INTO gallery.prune_log (root, image_id, path, content_sha256, had_embedding, had_description, forced)
         SELECT r.root, gone.id, gone.path, gone.content_sha256, gone.had_embedding, gone.had_description, @forced
