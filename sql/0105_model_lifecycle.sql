@@ -108,9 +108,9 @@ BEGIN
   SELECT count(*) INTO pending FROM gallery.embedding_pending p WHERE p.model_id = staged.id;
   embedded := images - pending;
   IF images > 0 AND embedded < min_coverage * images THEN
-    RAISE EXCEPTION 'model promote refused: % has embedded % of % images (% %%), below --min-coverage % %%',
+    RAISE EXCEPTION 'model promote refused: % has embedded % of % images (%), below --min-coverage %',
       staged.name, embedded, images,
-      to_char(100.0 * embedded / images, 'FM990.0'), to_char(100.0 * min_coverage, 'FM990.0')
+      to_char(100.0 * embedded / images, 'FM990.0') || '%', to_char(100.0 * min_coverage, 'FM990.0') || '%'
       USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
 
