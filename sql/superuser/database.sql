@@ -138,3 +138,37 @@ COMMENT ON FUNCTION gallery_encoder.fetch(text, text, int, bytea) IS
 
 REVOKE ALL ON FUNCTION gallery_encoder.fetch(text, text, int, bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION gallery_encoder.fetch(text, text, int, bytea) TO dbfirst_owner;
+
+-- Replication health for `dbfirst status`. pg_stat_replication shows its lag columns only to superusers and
+-- pg_read_all_stats, which would also show DbFirst's logins every session's query text; this function shows the
+-- standbys' names, states and lag, nothing else. On a standby it reports its own replay delay instead.
+CREATE SCHEMA IF NOT EXISTS gallery_monitor AUTHORIZATION postgres;
+REVOKE ALL ON SCHEMA gallery_monitor FROM PUBLIC;
+GRANT USAGE ON SCHEMA gallery_monitor TO dbfirst_owner, dbfirst_app;
+
+CREATE OR REPLACE FUNCTION gallery_monitor.replication()
+RETURNS TABLE (standby text, state text, replay_lag_seconds double precision, behind_bytes numeric)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  -- On the primary: one row per connected standby.
+  SELECT r.application_name, r.state, extract(epoch FROM coalesce(r.replay_lag, interval '0'))::double precision,
+         pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn)
+  FROM pg_stat_replication r
+  WHERE NOT pg_is_in_recovery()
+  UNION ALL
+  -- On a standby: itself. With nothing left to replay it is current, however long ago the last write was.
+  SELECT NULL, 'standby',
+         CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+              ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::double precision END,
+         pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+  WHERE pg_is_in_recovery();
+$fn$;
+
+COMMENT ON FUNCTION gallery_monitor.replication() IS
+  'Streaming standbys of this primary (name, state, replay lag, bytes behind), or on a standby its own replay delay; for `dbfirst status`.';
+
+REVOKE ALL ON FUNCTION gallery_monitor.replication() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gallery_monitor.replication() TO dbfirst_owner, dbfirst_app;

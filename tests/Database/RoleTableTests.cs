@@ -40,7 +40,7 @@ public sealed partial class RoleTableTests : IClassFixture<PostgresFixture>
             $"""
             SELECT coalesce(string_agg(DISTINCT routine_schema || '.' || routine_name, ',' ORDER BY routine_schema || '.' || routine_name), '')
             FROM information_schema.role_routine_grants
-            WHERE grantee = '{role}' AND privilege_type = 'EXECUTE' AND routine_schema IN ('gallery', 'gallery_encoder')
+            WHERE grantee = '{role}' AND privilege_type = 'EXECUTE' AND routine_schema IN ('gallery', 'gallery_encoder', 'gallery_monitor')
             """);
 
         Assert.Equal($"{row.LogsIn},{row.Superuser},{row.CreatesDatabases}", attributes);
@@ -74,7 +74,19 @@ public sealed partial class RoleTableTests : IClassFixture<PostgresFixture>
     [Fact]
     public void Table_NamesEveryDbFirstRole()
     {
-        Assert.Equal(["dbfirst_app", "dbfirst_owner", "gallery_analyst", "gallery_operator"], ReadTable().Select(r => r.Role).Order(StringComparer.Ordinal));
+        Assert.Equal(["dbfirst_app", "dbfirst_owner", "dbfirst_replicator", "gallery_analyst", "gallery_operator"], ReadTable().Select(r => r.Role).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task OnlyTheReplicator_MayReplicate_AndItHasNoRightsInTheDatabase()
+    {
+        var database = _fixture.Database;
+
+        Assert.Equal("dbfirst_replicator", await database.ScalarAsync<string>(
+            "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolreplication AND NOT rolsuper"));
+        Assert.False(await database.ScalarAsync<bool>("SELECT has_schema_privilege('dbfirst_replicator', 'gallery', 'USAGE')"));
+        Assert.False(await database.ScalarAsync<bool>("SELECT has_database_privilege('dbfirst_replicator', current_database(), 'CREATE')"));
+        Assert.False(await database.ScalarAsync<bool>("SELECT pg_has_role('dbfirst_replicator', 'gallery_analyst', 'MEMBER')"));
     }
 
     private static string Qualify(string function) => function.Contains('.', StringComparison.Ordinal) ? function : $"gallery.{function}";
@@ -97,7 +109,7 @@ public sealed partial class RoleTableTests : IClassFixture<PostgresFixture>
             cells[3] == "yes" ? "true" : "false",
             Names(cells[4]));
         // Parenthesised remarks explain; they are not grants.
-        foreach (var clause in Parenthesised().Replace(cells[5], "").Split(';').Select(c => c.Trim()))
+        foreach (var clause in Parenthesised().Replace(cells[5], "").Split(';').Select(c => c.Trim()).Where(c => c.Length > 0))
         {
             if (clause.StartsWith("owns schema ", StringComparison.Ordinal))
             {

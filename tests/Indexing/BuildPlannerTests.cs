@@ -51,7 +51,7 @@ public sealed partial class BuildPlannerTests
     [Fact]
     public void Plan_NeverGivesMoreThanTheCeiling_AndSaysWhereItSpills()
     {
-        var plan = BuildPlanner.Plan(VectorIndexManager.Hnsw, "m = 16, ef_construction = 64", 16, 64, 1_000_000, 512, ceilingBytes: 1L << 30, workers: 2, lastBuild: null);
+        var plan = BuildPlanner.Plan(new HnswParameters(16, 64), 1_000_000, 512, ceilingBytes: 1L << 30, workers: 2, lastBuild: null);
 
         Assert.Equal(2826, plan.BytesPerRow);  // 266 + 4 x 512 + 32 x 16
         Assert.Equal(1L << 30, plan.MaintenanceWorkMemBytes);

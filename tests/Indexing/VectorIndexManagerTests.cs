@@ -51,13 +51,13 @@ public sealed class VectorIndexManagerTests
 
         Assert.Empty(failures);
         Assert.True(afterIvfflat > 0 && answered > afterIvfflat, $"searches answered: {afterIvfflat} during the first rebuild, {answered} in all");
-        Assert.Equal("lists = 4", ivfflat.Parameters);
+        Assert.Equal(new IvfflatParameters(4), ivfflat.Parameters);
         Assert.Equal(VectorIndexManager.Ivfflat, ivfflatStatus.Method);
         Assert.Equal("ivfflat.probes", ivfflatStatus.SearchSetting);
-        Assert.Equal("m = 8, ef_construction = 32", hnsw.Parameters);
+        Assert.Equal(new HnswParameters(8, 32), hnsw.Parameters);
         var status = await manager.GetStatusAsync();
         Assert.Equal(VectorIndexManager.IndexName, status.IndexName);
-        Assert.Equal("m = 8, ef_construction = 32", status.Parameters);
+        Assert.Equal(new HnswParameters(8, 32), status.Parameters);
         Assert.True(status.IsValid);
         Assert.Equal(4000, status.Rows);
         Assert.NotNull(status.LastBuild);
@@ -138,7 +138,7 @@ public sealed class VectorIndexManagerTests
         Assert.False(before.IsValid);
         Assert.StartsWith("rebuilt the invalid index image_gallery_embedding_idx (hnsw, m = 8, ef_construction = 40)", healed);
         Assert.True(after.IsValid);
-        Assert.Equal("m = 8, ef_construction = 40", after.Parameters);
+        Assert.Equal(new HnswParameters(8, 40), after.Parameters);
         Assert.Equal("HNSW index is healthy", again);
     }
 
@@ -187,7 +187,7 @@ public sealed class VectorIndexManagerTests
         var maintained = await manager.MaintainAsync();
 
         Assert.NotNull(await database.ScalarAsync<string>("SELECT to_regclass('gallery.dba_embedding_l2_idx')::text"));
-        Assert.Equal("m = 8, ef_construction = 32", (await manager.GetStatusAsync()).Parameters);
+        Assert.Equal(new HnswParameters(8, 32), (await manager.GetStatusAsync()).Parameters);
         Assert.Equal(2L, await database.ScalarAsync<long>(
             "SELECT count(*) FROM pg_indexes WHERE tablename = 'image_gallery' AND indexdef ~ 'USING (hnsw|ivfflat)'"));
         Assert.Equal("HNSW index is healthy", maintained);

@@ -93,7 +93,25 @@ public sealed class SearchCommandsTests : IClassFixture<SearchGalleryFixture>
         Assert.Equal(_gallery.Rows.Count, plan.GetProperty("rows").GetInt64());
         Assert.Equal(BuildPlanner.HnswBytesPerRow(512, 8), plan.GetProperty("bytes_per_row").GetInt64());
         Assert.False(plan.GetProperty("spills").GetBoolean());
+        Assert.Equal("m = 8, ef_construction = 32", plan.GetProperty("parameters").GetString());
         Assert.Equal(builds, await _gallery.Database.ScalarAsync<long>("SELECT count(*) FROM gallery.index_builds"));
+    }
+
+    [Theory]
+    [InlineData("--m", "1", "--m must be between 2 and 100, not 1")]
+    [InlineData("--m", "40", "--ef-construction must be between 2 x m (80) and 1000, not 64")]
+    [InlineData("--ef-construction", "2000", "--ef-construction must be between 2 x m (32) and 1000, not 2000")]
+    [InlineData("--lists", "10", "--lists applies to ivfflat, not hnsw")]
+    [InlineData("--type", "ivfflat", "--m and --ef-construction apply to hnsw, not ivfflat", "--m", "8")]
+    [InlineData("--type", "ivfflat", "--lists must be between 1 and 32768, not 0", "--lists", "0")]
+    public async Task IndexRebuild_RefusesFlagsOutsidePgvectorsLimits_InOneLine_BeforeConnecting(string flag, string value, string message, params string[] more)
+    {
+        // Nothing listens on port 1: the flags must be refused before any connection is tried.
+        var run = await CliRun.InvokeAsync(["index", "rebuild", "--plan", flag, value, .. more, "--connection", "Host=127.0.0.1;Port=1;Username=nobody;Database=none"]);
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("PostgreSQL", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -89,7 +89,7 @@ internal static class DownStepGuard
             await ExecuteAsync(connection, $"""
                 DO $$
                 BEGIN
-                  CREATE ROLE {Quote(role)} NOLOGIN;
+                  CREATE ROLE {PgIdentifier.Quote(role)} NOLOGIN;
                 EXCEPTION WHEN duplicate_object OR unique_violation THEN
                   NULL;  -- the down step kept it (another database still uses it)
                 END $$
@@ -104,7 +104,7 @@ internal static class DownStepGuard
                 BEGIN
                   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {Literal(membership.Member)})
                      AND NOT pg_has_role({Literal(membership.Member)}, {Literal(membership.Role)}, 'MEMBER') THEN
-                    GRANT {Quote(membership.Role)} TO {Quote(membership.Member)}{(membership.AdminOption ? " WITH ADMIN OPTION" : "")};
+                    GRANT {PgIdentifier.Quote(membership.Role)} TO {PgIdentifier.Quote(membership.Member)}{(membership.AdminOption ? " WITH ADMIN OPTION" : "")};
                   END IF;
                 END $$
                 """, cancellationToken);
@@ -150,8 +150,6 @@ internal static class DownStepGuard
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
-
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 

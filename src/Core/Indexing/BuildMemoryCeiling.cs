@@ -61,7 +61,7 @@ public static class BuildMemoryCeiling
 
         if (bytes > MachineBytes)
         {
-            throw new GalleryException($"{ConfigurationKey} = '{text}' is more than this machine's {VectorIndexManager.FormatBytes(MachineBytes)} of memory: a build could run the server out of memory");
+            throw new GalleryException($"{ConfigurationKey} = '{text}' is more than this machine's {ByteSize.Format(MachineBytes)} of memory: a build could run the server out of memory");
         }
 
         return (long)bytes;

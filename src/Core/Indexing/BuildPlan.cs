@@ -4,7 +4,7 @@ namespace DbFirst.Indexing;
 
 /// <summary>What an index build will need and get, worked out before it starts (<c>dbfirst index rebuild --plan</c>).</summary>
 /// <param name="Method"><c>hnsw</c> or <c>ivfflat</c>.</param>
-/// <param name="Parameters">As in the index's <c>WITH (...)</c>.</param>
+/// <param name="Parameters">What the index is built with.</param>
 /// <param name="Rows">Embedded rows to index.</param>
 /// <param name="Dimensions">Vector dimensions.</param>
 /// <param name="BytesPerRow">Build memory per row (HNSW: pgvector's in-memory graph element, neighbours and vector).</param>
@@ -18,7 +18,7 @@ namespace DbFirst.Indexing;
 /// <param name="EstimateBasis">What the time estimate was scaled from.</param>
 public sealed record BuildPlan(
     string Method,
-    string Parameters,
+    IndexParameters Parameters,
     long Rows,
     int Dimensions,
     long BytesPerRow,
@@ -38,7 +38,7 @@ public sealed record BuildPlan(
         var lines = new List<string>
         {
             string.Create(c, $"build plan: {Method} ({Parameters}) over {Rows:N0} rows of {Dimensions} dimensions, {Workers} parallel worker(s)"),
-            string.Create(c, $"memory: needs ~{VectorIndexManager.FormatBytes(NeededBytes)} ({BytesPerRow:N0} B/row); ceiling {VectorIndexManager.FormatBytes(CeilingBytes)} ({BuildMemoryCeiling.ConfigurationKey}); maintenance_work_mem = {VectorIndexManager.FormatBytes(MaintenanceWorkMemBytes)}"),
+            string.Create(c, $"memory: needs ~{ByteSize.Format(NeededBytes)} ({BytesPerRow:N0} B/row); ceiling {ByteSize.Format(CeilingBytes)} ({BuildMemoryCeiling.ConfigurationKey}); maintenance_work_mem = {ByteSize.Format(MaintenanceWorkMemBytes)}"),
             Spills
                 ? string.Create(c, $"spills: the graph fills maintenance_work_mem after ~{RowsInMemory:N0} rows; the other {Rows - RowsInMemory:N0} go through pgvector's on-disk inserts (about 3x slower per row)")
                 : "fits: the whole graph is built in memory",

@@ -31,19 +31,22 @@ public static class BuildPlanner
     public static long HnswBytesPerRow(int dimensions, int m) => HnswElementOverhead + (4L * dimensions) + (32L * m);
 
     /// <summary>Works out a plan; <paramref name="lastBuild"/>, when of the same method, calibrates the time estimate.</summary>
-    public static BuildPlan Plan(string method, string parameters, int m, int efConstruction, long rows, int dimensions, long ceilingBytes, int workers, IndexBuild? lastBuild)
+    public static BuildPlan Plan(IndexParameters parameters, long rows, int dimensions, long ceilingBytes, int workers, IndexBuild? lastBuild)
     {
-        var perRow = method == VectorIndexManager.Hnsw ? HnswBytesPerRow(dimensions, m) : (4L * dimensions) + 64;
+        ArgumentNullException.ThrowIfNull(parameters);
+        var method = parameters.Method;
+        var hnsw = parameters as HnswParameters;
+        var perRow = hnsw is not null ? HnswBytesPerRow(dimensions, hnsw.M) : (4L * dimensions) + 64;
         var needed = (long)(rows * perRow * Headroom);
         var memory = Math.Clamp(Math.Max(needed, FloorBytes), BuildMemoryCeiling.MinBytes, ceilingBytes);
         // Only HNSW spills: IVFFlat's k-means samples a bounded number of rows.
-        var spills = method == VectorIndexManager.Hnsw && needed > memory;
+        var spills = hnsw is not null && needed > memory;
         var inMemory = spills ? memory / perRow : rows;
-        var (seconds, basis) = EstimateSeconds(method, m, efConstruction, rows, inMemory, workers, lastBuild);
+        var (seconds, basis) = EstimateSeconds(parameters, rows, inMemory, workers, lastBuild);
         return new BuildPlan(method, parameters, rows, dimensions, perRow, needed, ceilingBytes, memory, spills, inMemory, workers, seconds, basis);
     }
 
-    private static (double? Seconds, string Basis) EstimateSeconds(string method, int m, int ef, long rows, long inMemory, int workers, IndexBuild? last)
+    private static (double? Seconds, string Basis) EstimateSeconds(IndexParameters parameters, long rows, long inMemory, int workers, IndexBuild? last)
     {
         if (rows == 0)
         {
@@ -53,16 +56,17 @@ public static class BuildPlanner
         // Insert cost grows with m x ef_construction and, through the graph's depth, with log N.
         double perRow;
         string basis;
-        if (last is not null && last.Method == method && last.Operation == "create" && last.RowCount >= 1000 && last.BuildSeconds > 0)
+        if (last is not null && last.Method == parameters.Method && last.Operation == "create" && last.RowCount >= 1000 && last.BuildSeconds > 0)
         {
-            var (lastM, lastEf) = ParseHnsw(last.Parameters);
             perRow = last.BuildSeconds / last.RowCount
-                * (method == VectorIndexManager.Hnsw ? (m * (double)ef) / (lastM * (double)lastEf) * Math.Log(rows + 2) / Math.Log(last.RowCount + 2) : 1);
+                * (parameters is HnswParameters now && last.Parameters is HnswParameters then
+                    ? Work(now) / Work(then) * Math.Log(rows + 2) / Math.Log(last.RowCount + 2)
+                    : 1);
             basis = $"scaled from the last build: {last.RowCount:N0} rows in {last.BuildSeconds:F0} s";
         }
-        else if (method == VectorIndexManager.Hnsw)
+        else if (parameters is HnswParameters hnsw)
         {
-            perRow = ReferenceSecondsPerRow * (m * (double)ef) / ReferenceWork * Math.Log(rows + 2) / Math.Log(ReferenceRows) / (1 + (0.7 * workers));
+            perRow = ReferenceSecondsPerRow * Work(hnsw) / ReferenceWork * Math.Log(rows + 2) / Math.Log(ReferenceRows) / (1 + (0.7 * workers));
             basis = "scaled from a reference build on a 2-core machine; no earlier build here";
         }
         else
@@ -73,20 +77,5 @@ public static class BuildPlanner
         return ((perRow * inMemory) + (perRow * SpilledSlowdown * (rows - inMemory)), basis);
     }
 
-    private static (int M, int Ef) ParseHnsw(string parameters)
-    {
-        int Read(string key, int fallback)
-        {
-            var at = parameters.IndexOf(key + " = ", StringComparison.Ordinal);
-            if (at < 0)
-            {
-                return fallback;
-            }
-
-            var digits = new string(parameters[(at + key.Length + 3)..].TakeWhile(char.IsAsciiDigit).ToArray());
-            return int.TryParse(digits, out var value) && value > 0 ? value : fallback;
-        }
-
-        return (Read("m", 16), Read("ef_construction", 64));
-    }
+    private static double Work(HnswParameters parameters) => parameters.M * (double)parameters.EfConstruction;
 }

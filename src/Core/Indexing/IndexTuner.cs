@@ -53,9 +53,9 @@ public sealed class IndexTuner
         }
 
         var setting = status.SearchSetting!;
-        var candidates = status.Method == VectorIndexManager.Hnsw
-            ? s_efSearch.Where(value => value >= options.K || value == s_efSearch[^1]).ToArray()
-            : ProbeCandidates(ListsOf(status.Parameters));
+        var candidates = status.Parameters is IvfflatParameters ivfflat
+            ? ProbeCandidates(ivfflat.Lists)
+            : s_efSearch.Where(value => value >= options.K || value == s_efSearch[^1]).ToArray();
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         var sample = await SampleQueriesAsync(connection, options, cancellationToken);
@@ -128,11 +128,6 @@ public sealed class IndexTuner
 
         return values.ToArray();
     }
-
-    private static int ListsOf(string? parameters) =>
-        parameters is not null && parameters.StartsWith("lists = ", StringComparison.Ordinal)
-            ? int.Parse(parameters["lists = ".Length..], CultureInfo.InvariantCulture)
-            : 100;
 
     // Queries as users send them: real text queries from gallery.text_embeddings (what gallery.search
     // sends), and stand-ins for unseen images: a stored embedding v moved by u - w for two of its twenty

@@ -3,7 +3,7 @@ namespace DbFirst.Indexing;
 /// <summary>The state of the gallery's vector index, as <c>dbfirst index status</c> shows it.</summary>
 /// <param name="IndexName">The index, or <see langword="null"/> when there is none (searches scan the table).</param>
 /// <param name="Method"><c>hnsw</c> or <c>ivfflat</c>.</param>
-/// <param name="Parameters">Build parameters, pgvector's defaults spelled out.</param>
+/// <param name="Parameters">Build parameters, pgvector's defaults filled in.</param>
 /// <param name="IsValid">False for an index left behind by a failed concurrent build.</param>
 /// <param name="SizeBytes">Index size on disk.</param>
 /// <param name="Rows">Embedded rows in the table now.</param>
@@ -14,7 +14,7 @@ namespace DbFirst.Indexing;
 public sealed record VectorIndexStatus(
     string? IndexName,
     string? Method,
-    string? Parameters,
+    IndexParameters? Parameters,
     bool IsValid,
     long SizeBytes,
     long Rows,

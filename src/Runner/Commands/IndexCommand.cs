@@ -45,7 +45,7 @@ internal static class IndexCommand
             await o.WriteLineAsync($"index:          gallery.{status.IndexName}{(status.IsValid ? "" : " (INVALID: rebuild it)")}");
             await o.WriteLineAsync($"type:           {status.Method} ({status.Parameters}), cosine");
             await o.WriteLineAsync($"rows:           {status.Rows:N0} embedded");
-            await o.WriteLineAsync($"size:           {VectorIndexManager.FormatBytes(status.SizeBytes)}");
+            await o.WriteLineAsync($"size:           {ByteSize.Format(status.SizeBytes)}");
             await o.WriteLineAsync(status.LastBuild is { } build
                 ? string.Create(CultureInfo.InvariantCulture, $"last build:     {build.Operation} {build.BuiltAt:yyyy-MM-dd HH:mm:ss}Z, {build.BuildSeconds:F1} s over {build.RowCount:N0} rows")
                 : "last build:     not recorded (built by a migration or by hand)");
@@ -65,6 +65,14 @@ internal static class IndexCommand
         var planOnly = new Option<bool>("--plan") { Description = "Only print the build plan (memory needed and given, spill, rough time); build nothing" };
         var json = new Option<bool>("--json") { Description = "Print {\"plan\":…,\"build\":…} as JSON (progress still goes to stderr)" };
         var command = new Command("rebuild", "Build a new index CONCURRENTLY and swap it in; searches keep working throughout") { type, lists, m, efConstruction, planOnly, json };
+        command.Validators.Add(result =>
+        {
+            // A validator sees no value for an option left out, not its default: --type's default is hnsw.
+            if (RebuildFlagError(result.GetValue(type) ?? VectorIndexManager.Hnsw, result.GetValue(lists), result.GetValue(m), result.GetValue(efConstruction)) is { } error)
+            {
+                result.AddError(error);
+            }
+        });
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
             var ceiling = BuildMemoryCeiling.Parse(context.Configuration[BuildMemoryCeiling.ConfigurationKey]);
@@ -131,6 +139,43 @@ internal static class IndexCommand
             return CommandAction.Success;
         });
         return command;
+    }
+
+    // The flags against pgvector's limits and each other, before anything connects; what depends on the table
+    // (IVFFlat's minimum rows, at most rows / 10 lists) is checked when the build resolves its parameters.
+    private static string? RebuildFlagError(string? type, int? lists, int? m, int? efConstruction)
+    {
+        switch (type)
+        {
+            case VectorIndexManager.Hnsw:
+                if (lists is not null)
+                {
+                    return "--lists applies to ivfflat, not hnsw";
+                }
+
+                var connections = m ?? HnswParameters.DefaultM;
+                var candidates = efConstruction ?? HnswParameters.DefaultEfConstruction;
+                if (connections is < HnswParameters.MinM or > HnswParameters.MaxM)
+                {
+                    return $"--m must be between {HnswParameters.MinM} and {HnswParameters.MaxM}, not {connections}";
+                }
+
+                return candidates < 2 * connections || candidates > HnswParameters.MaxEfConstruction
+                    ? $"--ef-construction must be between 2 x m ({2 * connections}) and {HnswParameters.MaxEfConstruction}, not {candidates}"
+                    : null;
+            case VectorIndexManager.Ivfflat:
+                if (m is not null || efConstruction is not null)
+                {
+                    return "--m and --ef-construction apply to hnsw, not ivfflat";
+                }
+
+                return lists is < 1 or > IvfflatParameters.MaxLists
+                    ? $"--lists must be between 1 and {IvfflatParameters.MaxLists}, not {lists}"
+                    : null;
+            default:
+                // --type's own check names the allowed values.
+                return null;
+        }
     }
 
     // Progress lines as the other commands print them: "dbfirst: ..." on stderr.

@@ -1,0 +1,131 @@
+using Npgsql;
+
+namespace DbFirst.Indexing;
+
+/// <summary>
+/// The recurring maintain-index job's logic: heal a missing or invalid managed index and a leftover spare, then
+/// rebuild an IVFFlat index whose rows drifted or reindex a bloated HNSW one (see <see cref="VectorIndexManager.MaintainAsync"/>).
+/// </summary>
+internal sealed class IndexMaintainer
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly IndexBuilder _builder;
+    private readonly IndexStatusReader _status;
+
+    public IndexMaintainer(NpgsqlDataSource dataSource, IndexBuilder builder, IndexStatusReader status)
+    {
+        _dataSource = dataSource;
+        _builder = builder;
+        _status = status;
+    }
+
+    public async Task<string> MaintainAsync(TextWriter? log, CancellationToken cancellationToken)
+    {
+        var healed = await HealAsync(log, cancellationToken);
+        if (healed is { Finished: true })
+        {
+            return healed.Value.Message;
+        }
+
+        var maintained = await MaintainValidAsync(log, cancellationToken);
+        return healed is { Message: var spare } ? $"{spare}; {maintained}" : maintained;
+    }
+
+    private async Task<string> MaintainValidAsync(TextWriter? log, CancellationToken cancellationToken)
+    {
+        var status = await _status.ReadAsync(cancellationToken);
+        if (status.IndexName != VectorIndexManager.IndexName)
+        {
+            return "no embedded rows: nothing to index yet";
+        }
+
+        if (status.Parameters is IvfflatParameters)
+        {
+            if (status.Rows < VectorIndexManager.MinIvfflatRows)
+            {
+                return $"IVFFlat index left alone: {status.Rows} rows is too few to retrain it";
+            }
+
+            var baseline = status.LastBuild?.RowCount;
+            var drift = baseline is > 0 ? Math.Abs(status.Rows - baseline.Value) / (double)baseline.Value : double.PositiveInfinity;
+            if (drift <= VectorIndexManager.DriftThreshold)
+            {
+                return $"IVFFlat index is current: row count drifted {drift:P0} since its build";
+            }
+
+            var build = await _builder.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Ivfflat), log, cancellationToken);
+            return baseline is null
+                ? $"rebuilt IVFFlat index ({build.Parameters}): no build of it was recorded"
+                : $"rebuilt IVFFlat index ({build.Parameters}): row count drifted {drift:P0} ({baseline:N0} -> {status.Rows:N0})";
+        }
+
+        var reason = await HnswBloatAsync(status, cancellationToken);
+        if (reason is null)
+        {
+            return "HNSW index is healthy";
+        }
+
+        var reindex = await _builder.ReindexAsync(status.IndexName, status.Parameters!, status.Rows, log, cancellationToken);
+        return $"reindexed HNSW index concurrently in {reindex.BuildSeconds:F1} s: {reason}";
+    }
+
+    // What it did, or null when the managed index is present and valid with no spare left over; Finished when
+    // nothing else should run now (the index was just rebuilt, or cannot be yet).
+    private async Task<(string Message, bool Finished)?> HealAsync(TextWriter? log, CancellationToken cancellationToken)
+    {
+        VectorIndexRow? managed, spare;
+        long rows;
+        IndexBuild? lastBuild;
+        await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            managed = await VectorIndexCatalog.FindAsync(connection, VectorIndexManager.IndexName, cancellationToken);
+            spare = await VectorIndexCatalog.FindAsync(connection, IndexBuilder.SpareName, cancellationToken);
+            rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, cancellationToken);
+            lastBuild = await IndexBuildHistory.LastAsync(connection, cancellationToken);
+        }
+
+        if (managed is { IsValid: true })
+        {
+            if (spare is null)
+            {
+                return null;
+            }
+
+            await _builder.DropSpareAsync(cancellationToken);
+            return ($"dropped {IndexBuilder.SpareName}, left behind by an interrupted rebuild", false);
+        }
+
+        if (rows == 0)
+        {
+            // Nothing to build from; a missing index is reported by the caller, an invalid one here.
+            return managed is null ? null : ($"the index {VectorIndexManager.IndexName} is invalid; it is rebuilt once images are embedded", true);
+        }
+
+        var options = IndexBuildOptions.Recreating(managed is null ? lastBuild?.Parameters : managed.Parameters, rows);
+        var build = await _builder.RebuildAsync(options, log, cancellationToken);
+        return (managed is null
+            ? $"rebuilt the missing index {VectorIndexManager.IndexName} ({build.Method}, {build.Parameters})"
+            : $"rebuilt the invalid index {VectorIndexManager.IndexName} ({build.Method}, {build.Parameters}): a failed concurrent build had left it unusable", true);
+    }
+
+    private async Task<string?> HnswBloatAsync(VectorIndexStatus status, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var (changedNow, dead) = await IndexBuildHistory.ReadTuplesChangedAsync(connection, cancellationToken);
+        var build = status.LastBuild;
+        var rowsAtBuild = Math.Max(1, Math.Max(build?.RowCount ?? 0, status.Rows));
+        // Statistics can be reset (crash, pg_stat_reset): then only dead tuples are left to judge by.
+        var changed = build?.TuplesChanged is { } baseline && changedNow >= baseline ? changedNow - baseline : build is null ? changedNow : 0;
+        if (Math.Max(changed, dead) > VectorIndexManager.DriftThreshold * rowsAtBuild)
+        {
+            return $"{Math.Max(changed, dead):N0} of {rowsAtBuild:N0} rows updated or deleted since the build";
+        }
+
+        if (build is { SizeBytes: > 0 } && status.SizeBytes > 1.5 * build.SizeBytes && status.Rows <= 1.2 * build.RowCount)
+        {
+            return $"index grew from {ByteSize.Format(build.SizeBytes)} to {ByteSize.Format(status.SizeBytes)} with about the same rows";
+        }
+
+        return null;
+    }
+}

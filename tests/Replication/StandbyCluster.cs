@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using DbFirst.Tests.Support;
+using Npgsql;
+
+namespace DbFirst.Tests.Replication;
+
+/// <summary>The test cluster's standby, made and dropped through <c>scripts/db.sh replica</c> (as a DBA would).</summary>
+internal static class StandbyCluster
+{
+    private static readonly NpgsqlConnectionStringBuilder Primary = new(TestDatabase.ServerConnectionString);
+
+    /// <summary>Next to the test cluster's port, like db.sh's default.</summary>
+    public static int Port => Primary.Port + 1;
+
+    /// <summary>The cluster name db.sh gives the standby, which is also its application_name on the primary.</summary>
+    public static string Name => $"{TestCluster.VersionAndName?.Split(' ')[1]}_replica";
+
+    public static string? CannotRunReason =>
+        TestCluster.CannotRestartReason is { } reason ? reason.Replace("restarted", "copied to a standby", StringComparison.Ordinal)
+        : Environment.GetEnvironmentVariable("DBFIRST_TEST_CONNECTION") is not null ? "DBFIRST_TEST_CONNECTION names a server scripts/db.sh does not manage"
+        : null;
+
+    public static string ConnectionString(string database) =>
+        new NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString) { Port = Port, Database = database }.ConnectionString;
+
+    public static Task StartAsync() => RunAsync("start");
+
+    public static Task DropAsync() => RunAsync("drop");
+
+    private static async Task RunAsync(string verb)
+    {
+        var start = new ProcessStartInfo(Path.Combine(TestPaths.RepoRoot, "scripts", "db.sh"), ["replica", verb])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["DBFIRST_PGCLUSTER"] = TestCluster.VersionAndName!.Split(' ')[1];
+        start.Environment["DBFIRST_PGPORT"] = Primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["DBFIRST_REPLICA_PGPORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"scripts/db.sh replica {verb} failed: {await output}{await error}");
+    }
+}
