@@ -56,13 +56,13 @@ public sealed class VectorIndexManagerTests
         Assert.Equal("ivfflat.probes", ivfflatStatus.SearchSetting);
         Assert.Equal(new HnswParameters(8, 32), hnsw.Parameters);
         var status = await manager.GetStatusAsync();
-        Assert.Equal(VectorIndexManager.IndexName, status.IndexName);
+        Assert.Equal("image_embeddings_m1_embedding_idx", status.IndexName);
         Assert.Equal(new HnswParameters(8, 32), status.Parameters);
         Assert.True(status.IsValid);
         Assert.Equal(4000, status.Rows);
         Assert.NotNull(status.LastBuild);
         Assert.Equal(1L, await database.ScalarAsync<long>(
-            "SELECT count(*) FROM pg_indexes WHERE tablename = 'image_gallery' AND indexdef ~ 'USING (hnsw|ivfflat)'"));
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'image_embeddings_m1' AND indexdef ~ 'USING (hnsw|ivfflat)'"));
         Assert.Equal(2L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.index_builds"));
     }
 
@@ -126,9 +126,9 @@ public sealed class VectorIndexManagerTests
         await using var dataSource = database.CreateDataSource();
         var manager = new VectorIndexManager(dataSource);
         await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(300, 512, 5, seed: 7), 5);
-        await database.ExecuteAsync("DROP INDEX gallery.image_gallery_embedding_idx");
+        await database.ExecuteAsync("DROP INDEX gallery.image_embeddings_m1_embedding_idx");
         await InvalidIndex.CreateAsync(database,
-            "CREATE INDEX CONCURRENTLY image_gallery_embedding_idx ON gallery.image_gallery USING hnsw (embedding vector_cosine_ops) WITH (m = 8, ef_construction = 40)");
+            "CREATE INDEX CONCURRENTLY image_embeddings_m1_embedding_idx ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops) WITH (m = 8, ef_construction = 40)");
         var before = await manager.GetStatusAsync();
 
         var healed = await manager.MaintainAsync();
@@ -136,7 +136,7 @@ public sealed class VectorIndexManagerTests
         var again = await manager.MaintainAsync();
 
         Assert.False(before.IsValid);
-        Assert.StartsWith("rebuilt the invalid index image_gallery_embedding_idx (hnsw, m = 8, ef_construction = 40)", healed);
+        Assert.StartsWith("rebuilt the invalid index image_embeddings_m1_embedding_idx (hnsw, m = 8, ef_construction = 40)", healed);
         Assert.True(after.IsValid);
         Assert.Equal(new HnswParameters(8, 40), after.Parameters);
         Assert.Equal("HNSW index is healthy", again);
@@ -150,11 +150,11 @@ public sealed class VectorIndexManagerTests
         var manager = new VectorIndexManager(dataSource);
         await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(300, 512, 5, seed: 8), 5);
         await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 12, EfConstruction: 48));
-        await database.ExecuteAsync("DROP INDEX gallery.image_gallery_embedding_idx");
+        await database.ExecuteAsync("DROP INDEX gallery.image_embeddings_m1_embedding_idx");
 
         var healed = await manager.MaintainAsync();
 
-        Assert.StartsWith("rebuilt the missing index image_gallery_embedding_idx (hnsw, m = 12, ef_construction = 48)", healed);
+        Assert.StartsWith("rebuilt the missing index image_embeddings_m1_embedding_idx (hnsw, m = 12, ef_construction = 48)", healed);
         Assert.True((await manager.GetStatusAsync()).IsValid);
     }
 
@@ -166,12 +166,12 @@ public sealed class VectorIndexManagerTests
         var manager = new VectorIndexManager(dataSource);
         await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(100, 512, 5, seed: 9), 5);
         await InvalidIndex.CreateAsync(database,
-            "CREATE INDEX CONCURRENTLY image_gallery_embedding_idx_new ON gallery.image_gallery USING hnsw (embedding vector_cosine_ops)");
+            "CREATE INDEX CONCURRENTLY image_embeddings_m1_embedding_idx_new ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops)");
 
         var healed = await manager.MaintainAsync();
 
-        Assert.Equal("dropped image_gallery_embedding_idx_new, left behind by an interrupted rebuild; HNSW index is healthy", healed);
-        Assert.Null(await database.ScalarAsync<string>("SELECT to_regclass('gallery.image_gallery_embedding_idx_new')::text"));
+        Assert.Equal("dropped image_embeddings_m1_embedding_idx_new, left behind by an interrupted rebuild; HNSW index is healthy", healed);
+        Assert.Null(await database.ScalarAsync<string>("SELECT to_regclass('gallery.image_embeddings_m1_embedding_idx_new')::text"));
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public sealed class VectorIndexManagerTests
         await using var dataSource = database.CreateDataSource();
         var manager = new VectorIndexManager(dataSource);
         await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(200, 512, 5, seed: 10), 5);
-        await database.ExecuteAsync("CREATE INDEX dba_embedding_l2_idx ON gallery.image_gallery USING hnsw (embedding vector_l2_ops) WITH (m = 4)");
+        await database.ExecuteAsync("CREATE INDEX dba_embedding_l2_idx ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_l2_ops) WITH (m = 4)");
 
         await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 8, EfConstruction: 32));
         var maintained = await manager.MaintainAsync();
@@ -189,7 +189,7 @@ public sealed class VectorIndexManagerTests
         Assert.NotNull(await database.ScalarAsync<string>("SELECT to_regclass('gallery.dba_embedding_l2_idx')::text"));
         Assert.Equal(new HnswParameters(8, 32), (await manager.GetStatusAsync()).Parameters);
         Assert.Equal(2L, await database.ScalarAsync<long>(
-            "SELECT count(*) FROM pg_indexes WHERE tablename = 'image_gallery' AND indexdef ~ 'USING (hnsw|ivfflat)'"));
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'image_embeddings_m1' AND indexdef ~ 'USING (hnsw|ivfflat)'"));
         Assert.Equal("HNSW index is healthy", maintained);
     }
 
@@ -220,7 +220,7 @@ public sealed class VectorIndexManagerTests
         for (var i = 0; i < 50; i++)
         {
             await database.ExecuteAsync("SELECT pg_stat_force_next_flush()");
-            if (await database.ScalarAsync<long>("SELECT n_tup_del FROM pg_stat_user_tables WHERE relid = 'gallery.image_gallery'::regclass") >= deletes)
+            if (await database.ScalarAsync<long>("SELECT n_tup_del FROM pg_stat_user_tables WHERE relid = 'gallery.image_embeddings_m1'::regclass") >= deletes)
             {
                 return;
             }

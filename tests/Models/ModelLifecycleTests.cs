@@ -88,7 +88,8 @@ public sealed class ModelLifecycleTests : IAsyncLifetime
     {
         await ModelAsync("stage", TestPaths.TinyClip384Model);
         await EmbedBAsync(Images);
-        await IndexBAsync();
+        var rebuild = await CliRun.InvokeAsync("index", "rebuild", "--model", ModelB, "--connection", _database.ConnectionString);
+        Assert.Equal(0, rebuild.ExitCode);
 
         var promote = await ModelAsync("promote");
         var afterPromote = await ListAsync();
@@ -126,6 +127,35 @@ public sealed class ModelLifecycleTests : IAsyncLifetime
         await ModelAsync("rollback");
 
         Assert.Equal([(ModelA, "active", 5L, 6L), (ModelB, "retired", 5L, 6L)], (await ListAsync()).Select(m => (m.Name, m.State, m.Embedded, m.Total)));
+    }
+
+    [Fact]
+    public async Task IndexRebuildAndStatus_ModelFolderOrName_ActOnThatModelsPartitionOnly()
+    {
+        await ModelAsync("stage", TestPaths.TinyClip384Model);
+        await EmbedBAsync(3);
+
+        var rebuild = await CliRun.InvokeAsync("index", "rebuild", "--model", TestPaths.TinyClip384Model, "--connection", _database.ConnectionString);
+        var staged = await CliRun.InvokeAsync("index", "status", "--json", "--model", ModelB, "--connection", _database.ConnectionString);
+        var active = await CliRun.InvokeAsync("index", "status", "--json", "--connection", _database.ConnectionString);
+        var unknown = await CliRun.InvokeAsync("index", "status", "--model", "no-such-model", "--connection", _database.ConnectionString);
+
+        Assert.Equal(0, rebuild.ExitCode);
+        var id = await _database.ScalarAsync<int>($"SELECT id FROM gallery.clip_models WHERE name = '{ModelB}'");
+        using (var status = JsonDocument.Parse(staged.Out))
+        {
+            Assert.Equal($"image_embeddings_m{id}_embedding_idx", status.RootElement.GetProperty("index_name").GetString());
+            Assert.Equal(3, status.RootElement.GetProperty("rows").GetInt64());
+        }
+
+        using (var status = JsonDocument.Parse(active.Out))
+        {
+            Assert.Equal(Images, status.RootElement.GetProperty("rows").GetInt64());
+        }
+
+        Assert.Equal("CREATE INDEX image_embeddings_m2_embedding_idx ON gallery.image_embeddings_m2 USING hnsw (((embedding)::vector(384)) vector_cosine_ops) WITH (m='16', ef_construction='64')",
+            await _database.ScalarAsync<string>($"SELECT indexdef FROM pg_indexes WHERE indexname = 'image_embeddings_m{id}_embedding_idx'"));
+        Assert.Equal((1, "dbfirst: no model named no-such-model (dbfirst model list)\n"), (unknown.ExitCode, unknown.Error));
     }
 
     [Fact]

@@ -25,13 +25,13 @@ internal static class IndexBuildHistory
     private const string TuplesChangedSql = """
         SELECT coalesce(n_tup_upd - n_tup_hot_upd + n_tup_del, 0), coalesce(n_dead_tup, 0)
         FROM pg_stat_user_tables
-        WHERE relid = 'gallery.image_gallery'::regclass
+        WHERE relid = to_regclass('gallery.' || $1)
         """;
 
-    /// <summary>The newest recorded build of the managed index.</summary>
-    public static async Task<IndexBuild?> LastAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>The newest recorded build of the model's managed index.</summary>
+    public static async Task<IndexBuild?> LastAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(LastBuildSql, connection) { Parameters = { new() { Value = VectorIndexManager.IndexName } } };
+        await using var command = new NpgsqlCommand(LastBuildSql, connection) { Parameters = { new() { Value = target.IndexName } } };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -48,14 +48,14 @@ internal static class IndexBuildHistory
 
     /// <summary>Records a finished build of the managed index, stamped with the table's change counters now.</summary>
     public static async Task<IndexBuild> RecordAsync(
-        NpgsqlConnection connection, IndexParameters parameters, string operation, long rows, double seconds, CancellationToken cancellationToken)
+        NpgsqlConnection connection, IndexTarget target, IndexParameters parameters, string operation, long rows, double seconds, CancellationToken cancellationToken)
     {
-        var (changed, _) = await ReadTuplesChangedAsync(connection, cancellationToken);
+        var (changed, _) = await ReadTuplesChangedAsync(connection, target, cancellationToken);
         await using (var command = new NpgsqlCommand(RecordBuildSql, connection)
         {
             Parameters =
             {
-                new() { Value = VectorIndexManager.IndexName }, new() { Value = parameters.Method }, new() { Value = parameters.ToString() },
+                new() { Value = target.IndexName }, new() { Value = parameters.Method }, new() { Value = parameters.ToString() },
                 new() { Value = operation }, new() { Value = rows }, new() { Value = changed }, new() { Value = seconds },
             },
         })
@@ -63,14 +63,14 @@ internal static class IndexBuildHistory
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var size = await IndexSql.ScalarAsync<long>(connection, $"SELECT pg_relation_size('gallery.{VectorIndexManager.IndexName}'::regclass)", cancellationToken);
+        var size = await IndexSql.ScalarAsync<long>(connection, $"SELECT pg_relation_size('gallery.{target.IndexName}'::regclass)", cancellationToken);
         return new IndexBuild(parameters.Method, parameters, operation, rows, changed, seconds, size, DateTimeOffset.UtcNow);
     }
 
-    /// <summary>The table's non-HOT updates plus deletes since statistics began, and its dead tuples now.</summary>
-    public static async Task<(long Changed, long Dead)> ReadTuplesChangedAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>The model partition's non-HOT updates plus deletes since statistics began, and its dead tuples now.</summary>
+    public static async Task<(long Changed, long Dead)> ReadTuplesChangedAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(TuplesChangedSql, connection);
+        await using var command = new NpgsqlCommand(TuplesChangedSql, connection) { Parameters = { new() { Value = target.Table } } };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
     }

@@ -11,9 +11,6 @@ namespace DbFirst.Indexing;
 /// </summary>
 internal sealed class IndexBuilder
 {
-    /// <summary>The name a rebuild builds its new index under before swapping it in.</summary>
-    public const string SpareName = VectorIndexManager.IndexName + "_new";
-
     private readonly NpgsqlDataSource _dataSource;
     private readonly long _buildMemoryCeiling;
 
@@ -23,26 +20,28 @@ internal sealed class IndexBuilder
         _buildMemoryCeiling = buildMemoryCeiling;
     }
 
-    public async Task<BuildPlan> PlanAsync(IndexBuildOptions options, CancellationToken cancellationToken)
+    public async Task<BuildPlan> PlanAsync(IndexTarget target, IndexBuildOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, cancellationToken);
-        return await PlanAsync(connection, options.Resolve(rows), rows, cancellationToken);
+        var rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, target, cancellationToken);
+        return await PlanAsync(connection, target, options.Resolve(rows), rows, cancellationToken);
     }
 
-    public async Task<IndexBuild> RebuildAsync(IndexBuildOptions options, TextWriter? log, CancellationToken cancellationToken)
+    public async Task<IndexBuild> RebuildAsync(IndexTarget target, IndexBuildOptions options, TextWriter? log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         await using var session = await IndexBuildSession.OpenAsync(_dataSource, cancellationToken);
         var connection = session.Connection;
-        var rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, cancellationToken);
+        var rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, target, cancellationToken);
         var parameters = options.Resolve(rows);
-        await session.ApplyAsync(await PlanAsync(connection, parameters, rows, cancellationToken), log, cancellationToken);
+        await session.ApplyAsync(await PlanAsync(connection, target, parameters, rows, cancellationToken), log, cancellationToken);
+        var spareName = target.SpareName;
+        var indexName = target.IndexName;
 
         // A build interrupted earlier leaves an invalid index under the new name.
-        await IndexSql.ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{SpareName}", cancellationToken);
-        log?.WriteLine($"building {parameters.Method} index ({parameters}) over {rows:N0} rows concurrently; searches keep using the current index");
+        await IndexSql.ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{spareName}", cancellationToken);
+        log?.WriteLine($"building {parameters.Method} index ({parameters}) of model {target.ModelName} over {rows:N0} rows concurrently; searches keep using the current index");
         var watch = Stopwatch.StartNew();
         // pgvector says when the graph outgrows maintenance_work_mem: pass that on beside the plan.
         NoticeEventHandler notice = (_, e) => log?.WriteLine($"postgres: {e.Notice.MessageText}");
@@ -50,7 +49,7 @@ internal sealed class IndexBuilder
         try
         {
             await IndexSql.ExecuteAsync(connection,
-                $"CREATE INDEX CONCURRENTLY {SpareName} ON gallery.image_gallery USING {parameters.Method} (embedding vector_cosine_ops) WITH ({parameters})",
+                $"CREATE INDEX CONCURRENTLY {spareName} ON gallery.{target.Table} USING {parameters.Method} ({target.Expression} vector_cosine_ops) WITH ({parameters})",
                 cancellationToken);
         }
         finally
@@ -62,47 +61,47 @@ internal sealed class IndexBuilder
 
         // Replace only the index DbFirst manages; another vector index on the column (a DBA's) stays. Renaming
         // an index takes only a SHARE UPDATE EXCLUSIVE lock, which searches do not conflict with.
-        if (await VectorIndexCatalog.FindAsync(connection, VectorIndexManager.IndexName, cancellationToken) is not null)
+        if (await VectorIndexCatalog.FindAsync(connection, target, indexName, cancellationToken) is not null)
         {
-            log?.WriteLine($"dropping the old index {VectorIndexManager.IndexName} concurrently");
-            await IndexSql.ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{VectorIndexManager.IndexName}", cancellationToken);
+            log?.WriteLine($"dropping the old index {indexName} concurrently");
+            await IndexSql.ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{indexName}", cancellationToken);
         }
 
-        await IndexSql.ExecuteAsync(connection, $"ALTER INDEX gallery.{SpareName} RENAME TO {VectorIndexManager.IndexName}", cancellationToken);
-        var build = await IndexBuildHistory.RecordAsync(connection, parameters, "create", rows, seconds, cancellationToken);
-        log?.WriteLine($"built {VectorIndexManager.IndexName} ({parameters.Method}, {parameters}) in {seconds:F1} s, {ByteSize.Format(build.SizeBytes)}");
+        await IndexSql.ExecuteAsync(connection, $"ALTER INDEX gallery.{spareName} RENAME TO {indexName}", cancellationToken);
+        var build = await IndexBuildHistory.RecordAsync(connection, target, parameters, "create", rows, seconds, cancellationToken);
+        log?.WriteLine($"built {indexName} ({parameters.Method}, {parameters}) in {seconds:F1} s, {ByteSize.Format(build.SizeBytes)}");
         return build;
     }
 
     /// <summary>Rebuilds <paramref name="index"/> in place with <c>REINDEX CONCURRENTLY</c>, its parameters kept.</summary>
-    public async Task<IndexBuild> ReindexAsync(string index, IndexParameters parameters, long rows, TextWriter? log, CancellationToken cancellationToken)
+    public async Task<IndexBuild> ReindexAsync(IndexTarget target, string index, IndexParameters parameters, long rows, TextWriter? log, CancellationToken cancellationToken)
     {
         await using var session = await IndexBuildSession.OpenAsync(_dataSource, cancellationToken);
-        await session.ApplyAsync(await PlanAsync(session.Connection, parameters, rows, cancellationToken), log, cancellationToken);
+        await session.ApplyAsync(await PlanAsync(session.Connection, target, parameters, rows, cancellationToken), log, cancellationToken);
         log?.WriteLine($"reindexing {index} concurrently");
         var watch = Stopwatch.StartNew();
         await IndexSql.ExecuteAsync(session.Connection, $"REINDEX INDEX CONCURRENTLY gallery.{PgIdentifier.Quote(index)}", cancellationToken);
-        return await IndexBuildHistory.RecordAsync(session.Connection, parameters, "reindex", rows, watch.Elapsed.TotalSeconds, cancellationToken);
+        return await IndexBuildHistory.RecordAsync(session.Connection, target, parameters, "reindex", rows, watch.Elapsed.TotalSeconds, cancellationToken);
     }
 
     /// <summary>Drops the spare a rebuild left behind, under the rebuild lock: a spare is only ever built while it is held.</summary>
-    public async Task DropSpareAsync(CancellationToken cancellationToken)
+    public async Task DropSpareAsync(IndexTarget target, CancellationToken cancellationToken)
     {
         await using var session = await IndexBuildSession.OpenAsync(_dataSource, cancellationToken);
-        await IndexSql.ExecuteAsync(session.Connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{SpareName}", cancellationToken);
+        await IndexSql.ExecuteAsync(session.Connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{target.SpareName}", cancellationToken);
     }
 
     // Enough memory for the HNSW graph to stay in memory during the build (pgvector warns and slows
     // down sharply once it does not), never above the configured ceiling; parallel workers only
     // where the table is big enough to repay starting them.
-    private async Task<BuildPlan> PlanAsync(NpgsqlConnection connection, IndexParameters parameters, long rows, CancellationToken cancellationToken)
+    private async Task<BuildPlan> PlanAsync(NpgsqlConnection connection, IndexTarget target, IndexParameters parameters, long rows, CancellationToken cancellationToken)
     {
-        var dimensions = await VectorIndexCatalog.DimensionsAsync(connection, cancellationToken) ?? 512;
+        var dimensions = target.Dimension;
         // The server's own max_parallel_maintenance_workers is the DBA's statement of how many cores a build may
         // take from queries (scripts/db.sh sets it to the machine's cores); small tables build faster serially.
         var maxWorkers = await IndexSql.ScalarAsync<int>(connection,
             "SELECT least(current_setting('max_parallel_workers')::int, current_setting('max_parallel_maintenance_workers')::int)", cancellationToken);
         var workers = rows >= 50_000 ? maxWorkers : 0;
-        return BuildPlanner.Plan(parameters, rows, dimensions, _buildMemoryCeiling, workers, await IndexBuildHistory.LastAsync(connection, cancellationToken));
+        return BuildPlanner.Plan(parameters, rows, dimensions, _buildMemoryCeiling, workers, await IndexBuildHistory.LastAsync(connection, target, cancellationToken));
     }
 }

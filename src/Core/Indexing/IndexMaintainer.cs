@@ -19,22 +19,22 @@ internal sealed class IndexMaintainer
         _status = status;
     }
 
-    public async Task<string> MaintainAsync(TextWriter? log, CancellationToken cancellationToken)
+    public async Task<string> MaintainAsync(IndexTarget target, TextWriter? log, CancellationToken cancellationToken)
     {
-        var healed = await HealAsync(log, cancellationToken);
+        var healed = await HealAsync(target, log, cancellationToken);
         if (healed is { Finished: true })
         {
             return healed.Value.Message;
         }
 
-        var maintained = await MaintainValidAsync(log, cancellationToken);
+        var maintained = await MaintainValidAsync(target, log, cancellationToken);
         return healed is { Message: var spare } ? $"{spare}; {maintained}" : maintained;
     }
 
-    private async Task<string> MaintainValidAsync(TextWriter? log, CancellationToken cancellationToken)
+    private async Task<string> MaintainValidAsync(IndexTarget target, TextWriter? log, CancellationToken cancellationToken)
     {
-        var status = await _status.ReadAsync(cancellationToken);
-        if (status.IndexName != VectorIndexManager.IndexName)
+        var status = await _status.ReadAsync(target, cancellationToken);
+        if (status.IndexName != target.IndexName)
         {
             return "no embedded rows: nothing to index yet";
         }
@@ -53,35 +53,35 @@ internal sealed class IndexMaintainer
                 return $"IVFFlat index is current: row count drifted {drift:P0} since its build";
             }
 
-            var build = await _builder.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Ivfflat), log, cancellationToken);
+            var build = await _builder.RebuildAsync(target, new IndexBuildOptions(VectorIndexManager.Ivfflat), log, cancellationToken);
             return baseline is null
                 ? $"rebuilt IVFFlat index ({build.Parameters}): no build of it was recorded"
                 : $"rebuilt IVFFlat index ({build.Parameters}): row count drifted {drift:P0} ({baseline:N0} -> {status.Rows:N0})";
         }
 
-        var reason = await HnswBloatAsync(status, cancellationToken);
+        var reason = await HnswBloatAsync(target, status, cancellationToken);
         if (reason is null)
         {
             return "HNSW index is healthy";
         }
 
-        var reindex = await _builder.ReindexAsync(status.IndexName, status.Parameters!, status.Rows, log, cancellationToken);
+        var reindex = await _builder.ReindexAsync(target, status.IndexName, status.Parameters!, status.Rows, log, cancellationToken);
         return $"reindexed HNSW index concurrently in {reindex.BuildSeconds:F1} s: {reason}";
     }
 
     // What it did, or null when the managed index is present and valid with no spare left over; Finished when
     // nothing else should run now (the index was just rebuilt, or cannot be yet).
-    private async Task<(string Message, bool Finished)?> HealAsync(TextWriter? log, CancellationToken cancellationToken)
+    private async Task<(string Message, bool Finished)?> HealAsync(IndexTarget target, TextWriter? log, CancellationToken cancellationToken)
     {
         VectorIndexRow? managed, spare;
         long rows;
         IndexBuild? lastBuild;
         await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken))
         {
-            managed = await VectorIndexCatalog.FindAsync(connection, VectorIndexManager.IndexName, cancellationToken);
-            spare = await VectorIndexCatalog.FindAsync(connection, IndexBuilder.SpareName, cancellationToken);
-            rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, cancellationToken);
-            lastBuild = await IndexBuildHistory.LastAsync(connection, cancellationToken);
+            managed = await VectorIndexCatalog.FindAsync(connection, target, target.IndexName, cancellationToken);
+            spare = await VectorIndexCatalog.FindAsync(connection, target, target.SpareName, cancellationToken);
+            rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, target, cancellationToken);
+            lastBuild = await IndexBuildHistory.LastAsync(connection, target, cancellationToken);
         }
 
         if (managed is { IsValid: true })
@@ -91,27 +91,27 @@ internal sealed class IndexMaintainer
                 return null;
             }
 
-            await _builder.DropSpareAsync(cancellationToken);
-            return ($"dropped {IndexBuilder.SpareName}, left behind by an interrupted rebuild", false);
+            await _builder.DropSpareAsync(target, cancellationToken);
+            return ($"dropped {target.SpareName}, left behind by an interrupted rebuild", false);
         }
 
         if (rows == 0)
         {
             // Nothing to build from; a missing index is reported by the caller, an invalid one here.
-            return managed is null ? null : ($"the index {VectorIndexManager.IndexName} is invalid; it is rebuilt once images are embedded", true);
+            return managed is null ? null : ($"the index {target.IndexName} is invalid; it is rebuilt once images are embedded", true);
         }
 
         var options = IndexBuildOptions.Recreating(managed is null ? lastBuild?.Parameters : managed.Parameters, rows);
-        var build = await _builder.RebuildAsync(options, log, cancellationToken);
+        var build = await _builder.RebuildAsync(target, options, log, cancellationToken);
         return (managed is null
-            ? $"rebuilt the missing index {VectorIndexManager.IndexName} ({build.Method}, {build.Parameters})"
-            : $"rebuilt the invalid index {VectorIndexManager.IndexName} ({build.Method}, {build.Parameters}): a failed concurrent build had left it unusable", true);
+            ? $"rebuilt the missing index {target.IndexName} ({build.Method}, {build.Parameters})"
+            : $"rebuilt the invalid index {target.IndexName} ({build.Method}, {build.Parameters}): a failed concurrent build had left it unusable", true);
     }
 
-    private async Task<string?> HnswBloatAsync(VectorIndexStatus status, CancellationToken cancellationToken)
+    private async Task<string?> HnswBloatAsync(IndexTarget target, VectorIndexStatus status, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var (changedNow, dead) = await IndexBuildHistory.ReadTuplesChangedAsync(connection, cancellationToken);
+        var (changedNow, dead) = await IndexBuildHistory.ReadTuplesChangedAsync(connection, target, cancellationToken);
         var build = status.LastBuild;
         var rowsAtBuild = Math.Max(1, Math.Max(build?.RowCount ?? 0, status.Rows));
         // Statistics can be reset (crash, pg_stat_reset): then only dead tuples are left to judge by.

@@ -11,18 +11,18 @@ internal sealed class IndexStatusReader
 
     public IndexStatusReader(NpgsqlDataSource dataSource) => _dataSource = dataSource;
 
-    public async Task<VectorIndexStatus> ReadAsync(CancellationToken cancellationToken)
+    public async Task<VectorIndexStatus> ReadAsync(IndexTarget target, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var index = await VectorIndexCatalog.FindAnyAsync(connection, cancellationToken);
-        var rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, cancellationToken);
+        var index = await VectorIndexCatalog.FindAnyAsync(connection, target, cancellationToken);
+        var rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, target, cancellationToken);
         if (index is null)
         {
             return new VectorIndexStatus(null, null, null, false, 0, rows, null, null, null, "no vector index: searches scan the whole table (dbfirst index rebuild builds one)");
         }
 
         // The last build is the managed index's; any other index found here has none recorded under its name.
-        var lastBuild = index.Name == VectorIndexManager.IndexName ? await IndexBuildHistory.LastAsync(connection, cancellationToken) : null;
+        var lastBuild = index.Name == target.IndexName ? await IndexBuildHistory.LastAsync(connection, target, cancellationToken) : null;
         var hnsw = index.Method == VectorIndexManager.Hnsw;
         var setting = hnsw ? "hnsw.ef_search" : "ivfflat.probes";
         var (value, note) = await ReadSettingAsync(connection, setting, cancellationToken);

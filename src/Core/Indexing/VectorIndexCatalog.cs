@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace DbFirst.Indexing;
 
-/// <summary>What PostgreSQL's catalog and the table say about the vector indexes and the rows they cover.</summary>
+/// <summary>What PostgreSQL's catalog and a model's partition say about its vector indexes and the rows they cover.</summary>
 internal static class VectorIndexCatalog
 {
     // Any vector index, the managed one first: status reports whichever searches use.
@@ -11,8 +11,8 @@ internal static class VectorIndexCatalog
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_am am ON am.oid = c.relam
-        WHERE i.indrelid = 'gallery.image_gallery'::regclass AND am.amname IN ('hnsw', 'ivfflat')
-        ORDER BY c.relname = 'image_gallery_embedding_idx' DESC, i.indisvalid DESC, c.relname
+        WHERE i.indrelid = to_regclass('gallery.' || $1) AND am.amname IN ('hnsw', 'ivfflat')
+        ORDER BY c.relname = $2 DESC, i.indisvalid DESC, c.relname
         """;
 
     // The managed index and a spare left by an interrupted rebuild; nobody else's index is ever read here.
@@ -21,34 +21,26 @@ internal static class VectorIndexCatalog
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_am am ON am.oid = c.relam
-        WHERE i.indrelid = 'gallery.image_gallery'::regclass AND c.relname = $1
+        WHERE i.indrelid = to_regclass('gallery.' || $1) AND c.relname = $2
         """;
 
-    private const string RowsSql = "SELECT count(*) FROM gallery.image_gallery WHERE embedding IS NOT NULL";
-
-    private const string DimensionsSql = "SELECT vector_dims(embedding) FROM gallery.image_gallery WHERE embedding IS NOT NULL LIMIT 1";
-
-    /// <summary>The vector index searches use: the managed one when present, else a valid one, else any.</summary>
-    public static async Task<VectorIndexRow?> FindAnyAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>The vector index of the model's partition searches use: the managed one when present, else a valid one, else any.</summary>
+    public static async Task<VectorIndexRow?> FindAnyAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(IndexesSql, connection);
+        await using var command = new NpgsqlCommand(IndexesSql, connection) { Parameters = { new() { Value = target.Table }, new() { Value = target.IndexName } } };
         return await ReadAsync(command, cancellationToken);
     }
 
-    /// <summary>The index called <paramref name="name"/> on the table, whatever its method.</summary>
-    public static async Task<VectorIndexRow?> FindAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
+    /// <summary>The index called <paramref name="name"/> on the model's partition, whatever its method.</summary>
+    public static async Task<VectorIndexRow?> FindAsync(NpgsqlConnection connection, IndexTarget target, string name, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(NamedIndexSql, connection) { Parameters = { new() { Value = name } } };
+        await using var command = new NpgsqlCommand(NamedIndexSql, connection) { Parameters = { new() { Value = target.Table }, new() { Value = name } } };
         return await ReadAsync(command, cancellationToken);
     }
 
-    /// <summary>Rows with an embedding, the rows an index covers.</summary>
-    public static async Task<long> CountEmbeddedAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        await IndexSql.ScalarAsync<long>(connection, RowsSql, cancellationToken);
-
-    /// <summary>The embeddings' dimensions; <see langword="null"/> with none stored.</summary>
-    public static async Task<int?> DimensionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        await IndexSql.ScalarAsync<int?>(connection, DimensionsSql, cancellationToken);
+    /// <summary>The model's embeddings, the rows its index covers.</summary>
+    public static async Task<long> CountEmbeddedAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken) =>
+        await IndexSql.ScalarAsync<long>(connection, $"SELECT count(*) FROM gallery.{target.Table}", cancellationToken);
 
     private static async Task<VectorIndexRow?> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
