@@ -25,7 +25,8 @@
 -- Existing galleries: the model that embedded the most rows becomes the active model (source NULL: each worker's
 -- configured --model), every other model found becomes a retired model with its embeddings kept (and pending for
 -- the active one). The vectors are copied, not recomputed; the managed index is rebuilt on the active model's
--- partition with the same method and parameters (a one-off build inside this migration).
+-- partition with the same method and parameters (a one-off build inside this migration); retired models get none.
+-- A model registered later gets migration 3's HNSW index on its new, empty partition.
 
 CREATE TABLE gallery.clip_models (
   id            integer     GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -133,6 +134,10 @@ BEGIN
                    partition, partition || '_dimension', model.dimension);
     EXECUTE format('COMMENT ON TABLE gallery.%I IS %L', partition,
                    format('Embeddings of CLIP model %s (id %s, %s dimensions).', model.name, model.id, model.dimension));
+    -- The managed index, with migration 3's parameters: built on the empty partition it costs nothing now, and
+    -- searches of the model are indexed from its first embedding. `dbfirst index rebuild` replaces it.
+    EXECUTE format('CREATE INDEX %I ON gallery.%I USING hnsw ((embedding::vector(%s)) vector_cosine_ops) WITH (m = 16, ef_construction = 64)',
+                   partition || '_embedding_idx', partition, model.dimension);
   END IF;
 
   INSERT INTO gallery.embedding_pending (model_id, image_id)
@@ -147,7 +152,7 @@ END;
 $fn$;
 
 COMMENT ON FUNCTION gallery.create_model_storage(integer) IS
-  'Creates the model''s partition gallery.image_embeddings_m<id> (dimension CHECK, inline storage) and queues the images it has not embedded; idempotent. Owner only.';
+  'Creates the model''s partition gallery.image_embeddings_m<id> (dimension CHECK, inline storage, HNSW index image_embeddings_m<id>_embedding_idx) and queues the images it has not embedded; idempotent. Owner only.';
 
 -- The first embedder of a fresh gallery registers its model as the active one; later ones get the active model
 -- back (the caller compares name and dimension). The advisory lock makes two first embedders agree on one model.
@@ -363,6 +368,8 @@ BEGIN
             CASE WHEN is_first THEN NULL ELSE now() END)
     RETURNING id INTO new_id;
     PERFORM gallery.create_model_storage(new_id);
+    -- Bulk copy first, index after (below, for the active model only): an HNSW index fed row by row builds far slower.
+    EXECUTE format('DROP INDEX gallery.%I', 'image_embeddings_m' || new_id || '_embedding_idx');
 
     INSERT INTO gallery.image_embeddings (model_id, image_id, embedding, embedded_at)
     SELECT new_id, g.id, g.embedding, coalesce(g.embedded_at, g.ingested_at)

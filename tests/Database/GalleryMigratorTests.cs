@@ -112,14 +112,40 @@ public sealed class GalleryMigratorTests
 
     private static async Task AssertSchemaIsCompleteAsync(TestDatabase database)
     {
-        Assert.Equal("vector(512)", await database.ScalarAsync<string>(
-            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'gallery.image_gallery'::regclass AND attname = 'embedding'"));
-        var indexDefinition = await database.ScalarAsync<string>("SELECT indexdef FROM pg_indexes WHERE indexname = 'image_gallery_embedding_idx'");
-        Assert.NotNull(indexDefinition);
-        Assert.Contains("USING hnsw (embedding vector_cosine_ops)", indexDefinition);
-        Assert.Contains("m='16'", indexDefinition);
-        Assert.Contains("ef_construction='64'", indexDefinition);
-        Assert.NotNull(await database.ScalarAsync<string>("SELECT indexdef FROM pg_indexes WHERE indexname = 'image_gallery_pending_idx'"));
+        // Embeddings live in gallery.image_embeddings, one LIST partition per model (migration 100); the first model
+        // registered gets its partition with migration 3's HNSW index and every image pending.
+        Assert.Equal("vector", await database.ScalarAsync<string>(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'gallery.image_embeddings'::regclass AND attname = 'embedding'"));
+        Assert.Equal("l", await database.ScalarAsync<string>("SELECT partstrat::text FROM pg_partitioned_table WHERE partrelid = 'gallery.image_embeddings'::regclass"));
+        Assert.Null(await database.ScalarAsync<string>(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = 'gallery.image_gallery'::regclass AND attname IN ('embedding', 'embedding_model', 'embedded_at') AND NOT attisdropped LIMIT 1"));
+        // Inside a transaction rolled back at the end: the database stays empty for the Down that follows.
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var register = new Npgsql.NpgsqlCommand(
+            "INSERT INTO gallery.image_gallery (path) VALUES ('/schema/a.jpg'); SELECT gallery.ensure_active_model('schema-check', 512)", connection, transaction))
+        {
+            await register.ExecuteNonQueryAsync();
+        }
+
+        await using (var check = new Npgsql.NpgsqlCommand(
+            """
+            SELECT indexdef, (SELECT count(*) FROM gallery.embedding_pending)
+            FROM pg_indexes
+            WHERE indexname = format('image_embeddings_m%s_embedding_idx', (SELECT id FROM gallery.clip_models WHERE name = 'schema-check'))
+            """, connection, transaction))
+        await using (var reader = await check.ExecuteReaderAsync())
+        {
+            Assert.True(await reader.ReadAsync(), "the first model's partition has no managed index");
+            var indexDefinition = reader.GetString(0);
+            Assert.Contains("USING hnsw (((embedding)::vector(512)) vector_cosine_ops)", indexDefinition);
+            Assert.Contains("m='16'", indexDefinition);
+            Assert.Contains("ef_construction='64'", indexDefinition);
+            Assert.Equal(1L, reader.GetInt64(1));
+        }
+
+        await transaction.RollbackAsync();
         Assert.Equal("gallery", await database.ScalarAsync<string>(
             "SELECT table_schema::text FROM information_schema.tables WHERE table_name = 'schema_version'"));
     }

@@ -16,7 +16,7 @@ public sealed class StoredNeighboursMigrationTests
         await using (var dataSource = database.CreateDataSource())
         {
             var vectors = SyntheticGallery.GaussianMixture(300, 512, 5, seed: 8);
-            await SyntheticGallery.LoadAsync(dataSource, [.. vectors, vectors[0]], 5);
+            await LegacyGallery.LoadAsync(dataSource, [.. vectors, vectors[0]], "synthetic");
         }
 
         await migrator.MigrateUpAsync();

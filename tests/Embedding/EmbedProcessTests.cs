@@ -57,7 +57,7 @@ public sealed class EmbedProcessTests : IDisposable
         var after = await EmbeddedAtAsync(database);
         Assert.Equal(rows, after.Count);
         Assert.All(before, row => Assert.Equal(row.Value, after[row.Key]));
-        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_gallery WHERE embedding IS NULL OR embed_attempts > 0"));
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT (SELECT count(*) FROM gallery.embedding_pending) + (SELECT count(*) FROM gallery.image_gallery WHERE embed_attempts > 0)"));
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class EmbedProcessTests : IDisposable
         Assert.All(results, r => Assert.True(r.ExitCode == 0, r.Error));
         var embedded = results.Select(r => JsonDocument.Parse(r.Out).RootElement.GetProperty("embedded").GetInt32()).ToList();
         Assert.Equal(rows, embedded.Sum());
-        Assert.Equal((long)rows, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_gallery WHERE embedding IS NOT NULL AND embed_attempts = 0"));
+        Assert.Equal((long)rows, await database.ScalarAsync<long>($"SELECT count(*) FROM {TestEmbeddings.Active} JOIN gallery.image_gallery g ON g.id = e.image_id WHERE g.embed_attempts = 0"));
     }
 
     private static string[] Args(TestDatabase database) =>
@@ -101,7 +101,7 @@ public sealed class EmbedProcessTests : IDisposable
     }
 
     private static Task<long> EmbeddedAsync(TestDatabase database) =>
-        database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_gallery WHERE embedding IS NOT NULL");
+        TestEmbeddings.CountAsync(database);
 
     // A claim is a transaction of the child that holds a transaction id (its row locks) and has not ended.
     private static Task<long> OpenClaimsAsync(TestDatabase database) =>
@@ -119,7 +119,7 @@ public sealed class EmbedProcessTests : IDisposable
     {
         await using var connection = new NpgsqlConnection(database.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT id, embedded_at FROM gallery.image_gallery WHERE embedding IS NOT NULL", connection);
+        await using var command = new NpgsqlCommand($"SELECT image_id, embedded_at FROM {TestEmbeddings.Active}", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var result = new Dictionary<long, DateTime>();
         while (await reader.ReadAsync())

@@ -45,9 +45,9 @@ public sealed class EmbeddingPipelineTests : IDisposable
         var result = await pipeline.RunAsync(new EmbeddingRequest());
 
         Assert.Equal(good.Count, result.Embedded);
-        Assert.Equal(good.Count, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_gallery WHERE embedding IS NOT NULL AND embedding_model = 'counting-fake'"));
+        Assert.Equal(good.Count, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_embeddings e JOIN gallery.clip_models m ON m.id = e.model_id WHERE m.name = 'counting-fake' AND m.state = 'active'"));
         // Only the missing file is still to do: a transient failure is retried (here with no delay) by a later run.
-        Assert.Equal(1, await pipeline.CountWorkAsync(reembed: false));
+        Assert.Equal(1, await pipeline.CountWorkAsync());
         foreach (var (name, reason) in hostile)
         {
             var error = await database.ScalarAsync<string>($"SELECT embed_error FROM gallery.image_gallery WHERE path = '{Path.Combine(_directory, name)}'");
@@ -81,7 +81,8 @@ public sealed class EmbeddingPipelineTests : IDisposable
         Assert.Equal(2000, embedder.EncodedRows);
         Assert.Equal(2000, embedder.EncodedPaths.Count);
         Assert.All(embedder.EncodedPaths.Values, count => Assert.Equal(1, count));
-        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_gallery WHERE embedding IS NULL"));
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.embedding_pending"));
+        Assert.Equal(2000L, await TestEmbeddings.CountAsync(database));
     }
 
     [Fact]
@@ -95,7 +96,7 @@ public sealed class EmbeddingPipelineTests : IDisposable
         var result = await pipeline.RunAsync(new EmbeddingRequest(Limit: 20));
 
         Assert.Equal(20, result.Embedded);
-        Assert.Equal(30, await pipeline.CountWorkAsync(reembed: false));
+        Assert.Equal(30, await pipeline.CountWorkAsync());
     }
 
     [Fact]
@@ -118,7 +119,7 @@ public sealed class EmbeddingPipelineTests : IDisposable
         var result = await pipeline.RunAsync(new EmbeddingRequest(), progress, stop.Token);
 
         Assert.True(result.Stopped);
-        var embedded = await database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_gallery WHERE embedding IS NOT NULL");
+        var embedded = await TestEmbeddings.CountAsync(database);
         Assert.Equal(result.Embedded, embedded);
         Assert.Equal(embedder.EncodedRows, result.Embedded);
         Assert.InRange(embedded, 16, 40);
@@ -132,16 +133,18 @@ public sealed class EmbeddingPipelineTests : IDisposable
     [Fact]
     public async Task WritingABatch_WhileAnotherBatchHoldsItsClaim_DoesNotWaitForThatClaim()
     {
-        // Re-embedding one image next to a claimed one makes the stored-neighbour trigger write a pair owned by the
+        // An embedding written next to a claimed image makes the stored-neighbour trigger write a pair owned by the
         // claimed image; that pair's foreign-key check must not wait for the claim (which commits after this write).
+        // The claim is the staged model's, the write the active model's, as during a backfill.
         await using var database = await TestDatabase.CreateAsync();
         await GalleryRows.InsertAsync(database, GalleryRows.WriteFiles(_directory, 2));
         await using var dataSource = database.CreateDataSource();
         await new EmbeddingPipeline(dataSource, new CountingEmbedder("m"), s_fast).RunAsync(new EmbeddingRequest());
+        var staged = await TestEmbeddings.StageAsync(database, "n", 512);
         var store = new EmbeddingStore(dataSource, s_fast);
         var runStarted = await store.NowAsync(CancellationToken.None);
 
-        await using var claim = await store.ClaimAsync(stale: true, count: 1, afterId: 0, "another-model", runStarted, CancellationToken.None);
+        await using var claim = await store.ClaimAsync(new DbFirst.Models.RegisteredModel(staged, "n", 512, null, null, "staged"), 1, runStarted, CancellationToken.None);
         Assert.NotNull(claim);
         var claimed = claim.Rows[0].Id;
         var other = await database.ScalarAsync<long>($"SELECT id FROM gallery.image_gallery WHERE id <> {claimed}");
@@ -150,7 +153,8 @@ public sealed class EmbeddingPipelineTests : IDisposable
         await using var write = new Npgsql.NpgsqlCommand(
             $"""
             SET statement_timeout = '5s';
-            UPDATE gallery.image_gallery SET embedding = (SELECT embedding FROM gallery.image_gallery WHERE id = {claimed}) WHERE id = {other};
+            UPDATE gallery.image_embeddings SET embedding = (SELECT embedding FROM {TestEmbeddings.Active} WHERE e.image_id = {claimed})
+            WHERE image_id = {other} AND model_id = (SELECT id FROM gallery.clip_models WHERE name = 'm');
             """, writer);
 
         var written = await write.ExecuteNonQueryAsync();
@@ -161,23 +165,43 @@ public sealed class EmbeddingPipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task Reembed_RedoesRowsOfAnotherModel_AndOnlyThose()
+    public async Task RowsEmbeddedByAnotherModelOnly_ArePendingForThisModel_AndOnlyThoseAreEmbedded()
     {
         await using var database = await TestDatabase.CreateAsync();
         await GalleryRows.InsertAsync(database, GalleryRows.WriteFiles(_directory, 30));
         await using var dataSource = database.CreateDataSource();
         await new EmbeddingPipeline(dataSource, new CountingEmbedder("old-model"), s_fast).RunAsync(new EmbeddingRequest());
-        await database.ExecuteAsync("UPDATE gallery.image_gallery SET embedding_model = 'new-model' WHERE id % 3 = 0");
+        await TestEmbeddings.StageAsync(database, "new-model", 512);
+        await TestEmbeddings.WriteAsync(database, "g.id % 3 = 0", "array_fill(0.5, ARRAY[512])::vector", model: "new-model");
         var embedder = new CountingEmbedder("new-model");
         var pipeline = new EmbeddingPipeline(dataSource, embedder, s_fast);
 
-        var plain = await pipeline.RunAsync(new EmbeddingRequest());
-        var reembed = await pipeline.RunAsync(new EmbeddingRequest(Reembed: true));
+        Assert.Equal(20, await pipeline.CountWorkAsync());
+        var result = await pipeline.RunAsync(new EmbeddingRequest());
 
-        Assert.Equal(0, plain.Embedded);
-        Assert.Equal(20, reembed.Embedded);
+        Assert.Equal(20, result.Embedded);
         Assert.Equal(20, embedder.EncodedRows);
-        Assert.Equal(30L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_gallery WHERE embedding_model = 'new-model' AND embedding IS NOT NULL"));
+        Assert.Equal("30,0,30,0", await database.ScalarAsync<string>(
+            "SELECT string_agg(embedded || ',' || (SELECT count(*) FROM gallery.embedding_pending p WHERE p.model_id = c.model_id), ',' ORDER BY model_id) FROM gallery.model_coverage() c"));
+    }
+
+    [Fact]
+    public async Task EmbedderOfAnotherModel_IsRefused_WithOneLine()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await GalleryRows.InsertAsync(database, GalleryRows.WriteFiles(_directory, 3));
+        await using var dataSource = database.CreateDataSource();
+        await new EmbeddingPipeline(dataSource, new CountingEmbedder("a"), s_fast).RunAsync(new EmbeddingRequest());
+        var registered = new DbFirst.Models.RegisteredModel(
+            await database.ScalarAsync<int>("SELECT id FROM gallery.clip_models WHERE name = 'a'"), "a", 512, null, null, "active");
+
+        var unregistered = await Assert.ThrowsAsync<GalleryException>(
+            () => new EmbeddingPipeline(dataSource, new CountingEmbedder("b"), s_fast).RunAsync(new EmbeddingRequest()));
+        var mismatched = Assert.Throws<GalleryException>(() => new EmbeddingPipeline(dataSource, registered, new CountingEmbedder("b"), s_fast));
+
+        Assert.StartsWith("the gallery's active model is a (512-d), not b", unregistered.Message);
+        Assert.StartsWith("the model loaded is b (512-d), but the registry's active model is a (512-d)", mismatched.Message);
+        Assert.DoesNotContain('\n', unregistered.Message + mismatched.Message);
     }
 
     [Fact]
@@ -195,22 +219,27 @@ public sealed class EmbeddingPipelineTests : IDisposable
         Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_gallery WHERE embed_attempts > 0 OR embed_error IS NOT NULL"));
         var retry = await pipeline.RunAsync(new EmbeddingRequest());
         Assert.Equal(40, retry.Embedded);
-        Assert.Equal(0, await pipeline.CountWorkAsync(reembed: false));
+        Assert.Equal(0, await pipeline.CountWorkAsync());
     }
 
     [Fact]
-    public async Task ContentChange_ResetsEmbeddingAndRetryState()
+    public async Task ContentChange_DeletesEveryModelsEmbedding_ResetsRetryState_AndMakesItPendingAgain()
     {
         await using var database = await TestDatabase.CreateAsync();
         await database.ExecuteAsync("""
-            INSERT INTO gallery.image_gallery (path, content_sha256, embedding, embedding_model, embed_attempts, embed_error, embed_error_permanent)
-            VALUES ('/a.jpg', '\x01', array_fill(0.1, ARRAY[512])::vector, 'm', 2, 'boom', true)
+            INSERT INTO gallery.image_gallery (path, content_sha256, embed_attempts, embed_error, embed_error_permanent)
+            VALUES ('/a.jpg', '\x01', 2, 'boom', true)
             """);
+        await TestEmbeddings.WriteAsync(database, "true", "array_fill(0.1, ARRAY[512])::vector", model: "m");
+        await TestEmbeddings.StageAsync(database, "n", 384);
+        await TestEmbeddings.WriteAsync(database, "true", "array_fill(0.1, ARRAY[384])::vector", model: "n", dimension: 384);
 
         await database.ExecuteAsync("UPDATE gallery.image_gallery SET content_sha256 = '\\x02'");
 
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_embeddings"));
+        Assert.Equal(2L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.embedding_pending"));
         Assert.Equal(1L, await database.ScalarAsync<long>(
-            "SELECT count(*) FROM gallery.image_gallery WHERE embedding IS NULL AND embedding_model IS NULL AND embed_attempts = 0 AND embed_error IS NULL AND NOT embed_error_permanent"));
+            "SELECT count(*) FROM gallery.image_gallery WHERE embed_attempts = 0 AND embed_error IS NULL AND NOT embed_error_permanent"));
     }
 
     private sealed class SynchronousProgress(Action<EmbeddingProgress> report) : IProgress<EmbeddingProgress>

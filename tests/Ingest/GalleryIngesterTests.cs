@@ -8,8 +8,9 @@ namespace DbFirst.Tests.Ingest;
 public sealed class GalleryIngesterTests
 {
     private const string RowSql = """
-        SELECT media_type, width, height, byte_size, content_sha256, taken_at, embedding IS NULL, embed_attempts, embed_error, description
-        FROM gallery.image_gallery WHERE path = @path
+        SELECT media_type, width, height, byte_size, content_sha256, taken_at,
+               NOT EXISTS (SELECT 1 FROM gallery.image_embeddings e WHERE e.image_id = g.id), embed_attempts, embed_error, description
+        FROM gallery.image_gallery g WHERE path = @path
         """;
 
     [Fact]
@@ -115,10 +116,10 @@ public sealed class GalleryIngesterTests
         await using var dataSource = database.CreateDataSource();
         var ingester = new GalleryIngester(dataSource);
         await ingester.IngestAsync(new IngestOptions([folder.Root]));
+        await TestEmbeddings.WriteAsync(database, "true", "array_fill(0.1, ARRAY[512])::vector");
         await database.ExecuteAsync("""
             UPDATE gallery.image_gallery
-            SET embedding = array_fill(0.1, ARRAY[512])::vector, embedding_model = 'test', embedded_at = now(),
-                embed_attempts = 2, embed_error = 'earlier trouble', description = 'a gradient', description_model = 'claude', described_at = now()
+            SET embed_attempts = 2, embed_error = 'earlier trouble', description = 'a gradient', description_model = 'claude', described_at = now()
             """);
         var newBytes = TestImages.Png(50, 25, seed: 9);
         await File.WriteAllBytesAsync(changing, newBytes);
@@ -134,7 +135,7 @@ public sealed class GalleryIngesterTests
         Assert.Null(changed.EmbedError);
         Assert.Null(changed.Description);
         Assert.Equal(1L, await database.ScalarAsync<long>(
-            $"SELECT count(*) FROM gallery.image_gallery WHERE path = '{changing}' AND embedding_model IS NULL AND embedded_at IS NULL AND description_model IS NULL AND described_at IS NULL"));
+            $"SELECT count(*) FROM gallery.image_gallery g WHERE path = '{changing}' AND NOT EXISTS (SELECT 1 FROM gallery.image_embeddings e WHERE e.image_id = g.id) AND EXISTS (SELECT 1 FROM gallery.embedding_pending p WHERE p.image_id = g.id) AND description_model IS NULL AND described_at IS NULL"));
         var kept = await AssertRowAsync(dataSource, steady, "image/jpeg", 20, 20);
         Assert.False(kept.EmbeddingIsNull);
         Assert.Equal("a gradient", kept.Description);

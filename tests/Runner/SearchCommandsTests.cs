@@ -146,7 +146,8 @@ public sealed class SearchCommandsTests : IClassFixture<SearchGalleryFixture>
                     await File.WriteAllBytesAsync(path, data.ToArray());
                 }
 
-                await database.ExecuteAsync($"INSERT INTO gallery.image_gallery (path, embedding) VALUES ('{path}', '[{string.Join(",", vectors[i].Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]')");
+                await database.ExecuteAsync($"INSERT INTO gallery.image_gallery (path) VALUES ('{path}')");
+                await TestEmbeddings.WriteAsync(database, $"g.path = '{path}'", $"'[{string.Join(",", vectors[i].Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]'::vector");
             }
 
             var firstId = await database.ScalarAsync<long>("SELECT min(id) FROM gallery.image_gallery");

@@ -27,8 +27,9 @@ public sealed class TerminalOutputTests
         var embed = await CliRun.InvokeAsync(["embed", .. connection]);
         var search = await CliRun.InvokeAsync(["search", "a red photo", "-k", "1", .. connection]);
         var searchJson = await CliRun.InvokeAsync(["search", "a red photo", "-k", "1", "--json", .. connection]);
+        await TestEmbeddings.ClearAsync(database, "true");
         await database.ExecuteAsync(
-            $"UPDATE gallery.image_gallery SET embedding = NULL, embed_error_permanent = true, embed_error = 'cannot decode ' || '{good.Replace("'", "''")}'");
+            $"UPDATE gallery.image_gallery SET embed_error_permanent = true, embed_error = 'cannot decode ' || '{good.Replace("'", "''")}'");
         var status = await CliRun.InvokeAsync(["status", .. connection]);
         var statusJson = await CliRun.InvokeAsync(["status", "--json", .. connection]);
 

@@ -85,19 +85,20 @@ public sealed class FilteredSearchTests : IClassFixture<FilteredSearchTests.Gall
         command.Parameters.Add(new NpgsqlParameter { Value = new Vector(_gallery.Vectors[9]) });
 
         Assert.Equal(10L, await command.ExecuteScalarAsync());
-        await using var scans = new NpgsqlCommand("SELECT pg_stat_get_xact_numscans('gallery.image_gallery_embedding_idx'::regclass)", connection, transaction);
+        await using var scans = new NpgsqlCommand($"SELECT pg_stat_get_xact_numscans({TestEmbeddings.ActiveIndex})", connection, transaction);
         Assert.True((long)(await scans.ExecuteScalarAsync())! > 0, "the HNSW index was not used");
     }
 
     /// <summary>Migration 11's query: the iterative index scan alone, under the same settings.</summary>
     private const string Migration11Sql = """
-        SELECT g.id, g.embedding <=> $1 AS distance
-        FROM gallery.image_gallery g
-        WHERE g.embedding IS NOT NULL
+        SELECT g.id, e.embedding::vector(512) <=> $1 AS distance
+        FROM gallery.image_embeddings e
+        JOIN gallery.image_gallery g ON g.id = e.image_id
+        WHERE e.model_id = (SELECT id FROM gallery.clip_models WHERE state = 'active')
           AND ($3::text IS NULL OR starts_with(g.path, $3 || '/'))
           AND ($4::timestamptz IS NULL OR g.taken_at >= $4)
           AND ($5::timestamptz IS NULL OR g.taken_at < $5)
-        ORDER BY g.embedding <=> $1
+        ORDER BY e.embedding::vector(512) <=> $1
         LIMIT $2
         """;
 
@@ -164,13 +165,13 @@ public sealed class FilteredSearchTests : IClassFixture<FilteredSearchTests.Gall
         {
             _database = await TestDatabase.CreateAsync();
             DataSource = _database.CreateDataSource();
-            await _database.ExecuteAsync("DROP INDEX gallery.image_gallery_embedding_idx");
             Vectors = SyntheticGallery.GaussianMixture(Count, 512, Folders, seed: 5);
             Ids = await SyntheticGallery.LoadAsync(DataSource, Vectors, Folders);
             await _database.ExecuteAsync(
                 """
                 SET maintenance_work_mem = '256MB';
-                CREATE INDEX image_gallery_embedding_idx ON gallery.image_gallery USING hnsw (embedding vector_cosine_ops) WITH (m = 8, ef_construction = 32);
+                DROP INDEX gallery.image_embeddings_m1_embedding_idx;
+                CREATE INDEX image_embeddings_m1_embedding_idx ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops) WITH (m = 8, ef_construction = 32);
                 ANALYZE gallery.image_gallery;
                 """);
         }

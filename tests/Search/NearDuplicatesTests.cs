@@ -71,7 +71,7 @@ public sealed class NearDuplicatesTests : IAsyncLifetime
         Assert.Equal([(Math.Min(_ids[42], copyId), Math.Max(_ids[42], copyId))], pairs.Select(p => (p.IdA, p.IdB)));
         Assert.Equal(copyId, await _database.ScalarAsync<long>($"SELECT neighbour_id FROM gallery.image_neighbours WHERE image_id = {_ids[42]} ORDER BY distance LIMIT 1"));
 
-        await using (var update = _dataSource.CreateCommand("UPDATE gallery.image_gallery SET embedding = $1 WHERE id = $2"))
+        await using (var update = _dataSource.CreateCommand("UPDATE gallery.image_embeddings SET embedding = $1 WHERE image_id = $2 AND model_id = (SELECT id FROM gallery.clip_models WHERE state = 'active')"))
         {
             update.Parameters.Add(new NpgsqlParameter { Value = new Vector(_vectors[300]) });
             update.Parameters.Add(new NpgsqlParameter { Value = copyId });
@@ -122,7 +122,12 @@ public sealed class NearDuplicatesTests : IAsyncLifetime
     private async Task<long> InsertAsync(string path, float[] vector)
     {
         await using var insert = _dataSource.CreateCommand(
-            "INSERT INTO gallery.image_gallery (path, embedding, embedding_model, embedded_at) VALUES ($1, $2, 'test', now()) RETURNING id");
+            """
+            WITH image AS (INSERT INTO gallery.image_gallery (path) VALUES ($1) RETURNING id)
+            INSERT INTO gallery.image_embeddings (model_id, image_id, embedding)
+            SELECT (SELECT id FROM gallery.clip_models WHERE state = 'active'), image.id, $2 FROM image
+            RETURNING image_id
+            """);
         insert.Parameters.Add(new NpgsqlParameter { Value = path });
         insert.Parameters.Add(new NpgsqlParameter { Value = new Vector(vector) });
         return (long)(await insert.ExecuteScalarAsync())!;

@@ -272,7 +272,7 @@ public sealed class SearchFunctionsTests : IClassFixture<SearchGalleryFixture>
     private static async Task<long> IndexScansAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
         // Counts of this transaction only, so parallel tests do not disturb it.
-        await using var command = new NpgsqlCommand("SELECT pg_stat_get_xact_numscans('gallery.image_gallery_embedding_idx'::regclass)", connection, transaction);
+        await using var command = new NpgsqlCommand($"SELECT pg_stat_get_xact_numscans({TestEmbeddings.ActiveIndex})", connection, transaction);
         return (long)(await command.ExecuteScalarAsync())!;
     }
 }

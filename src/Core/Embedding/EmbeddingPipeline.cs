@@ -4,33 +4,49 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using DbFirst.Files;
+using DbFirst.Models;
 using Npgsql;
 
 namespace DbFirst.Embedding;
 
 /// <summary>
-/// Embeds pending gallery rows: the one code path behind the <c>embed-pending</c> Hangfire job, <c>dbfirst embed</c>
+/// Embeds the rows pending for one registered model: the one code path behind the <c>embed-pending</c> Hangfire job, <c>dbfirst embed</c>
 /// and the benchmark. Four stages joined by bounded channels — claim → preprocess → encode → write — so the next
 /// batch is decoded on all cores while the previous one is on the encoder, and memory stays flat however large the
 /// gallery is (at most <see cref="EmbeddingOptions.MaxBatchesInFlight"/> batches exist at once).
 /// </summary>
 /// <remarks>
 /// A claim is a transaction holding <c>FOR NO KEY UPDATE SKIP LOCKED</c> row locks from the claim until the batch's
-/// results are committed, so any number of pipelines in any number of processes embed each row once, and rows
+/// results are committed, so any number of pipelines in any number of processes embed each (row, model) once, and rows
 /// claimed by a process that dies are free again the moment PostgreSQL sees its connection close. The lock is the
 /// no-key kind (a batch changes no key) so that foreign-key checks on claimed rows — the stored-neighbour triggers
 /// of another batch's write pointing at them — never wait for this claim to commit.
 /// </remarks>
 internal sealed class EmbeddingPipeline
 {
+    private readonly NpgsqlDataSource _dataSource;
     private readonly EmbeddingStore _store;
     private readonly IImageEmbedder _embedder;
     private readonly IngestedFileReader _reader;
     private readonly EmbeddingOptions _options;
     private readonly ILogger _logger;
 
+    private RegisteredModel? _model;
+
+    /// <summary>A pipeline for the active or staged model named by <paramref name="embedder"/> (registered as active in a gallery with none).</summary>
     public EmbeddingPipeline(NpgsqlDataSource dataSource, IImageEmbedder embedder, EmbeddingOptions options, ILogger<EmbeddingPipeline>? logger = null)
+        : this(dataSource, null, embedder, options, logger)
     {
+    }
+
+    /// <summary>
+    /// A pipeline that embeds the rows pending for <paramref name="model"/>; <paramref name="embedder"/> must be that
+    /// model (same name and dimension), or a <see cref="GalleryException"/> says which is which.
+    /// </summary>
+    public EmbeddingPipeline(NpgsqlDataSource dataSource, RegisteredModel? model, IImageEmbedder embedder, EmbeddingOptions options, ILogger<EmbeddingPipeline>? logger = null)
+    {
+        _model = model is null ? null : EmbeddingModelResolver.Check(model, embedder);
+        _dataSource = dataSource;
         _options = options.Validate();
         _store = new EmbeddingStore(dataSource, _options);
         _embedder = embedder;
@@ -41,9 +57,13 @@ internal sealed class EmbeddingPipeline
     /// <summary>The model rows are embedded with.</summary>
     public string ModelName => _embedder.ModelName;
 
+    /// <summary>The registry row this pipeline embeds for, resolved on first use.</summary>
+    public async Task<RegisteredModel> ModelAsync(CancellationToken cancellationToken = default) =>
+        _model ??= await EmbeddingModelResolver.ResolveAsync(_dataSource, _embedder, cancellationToken);
+
     /// <summary>Rows a run started now would work on (for a progress bar's total).</summary>
-    public Task<long> CountWorkAsync(bool reembed, CancellationToken cancellationToken = default) =>
-        _store.CountWorkAsync(reembed, _embedder.ModelName, cancellationToken);
+    public async Task<long> CountWorkAsync(CancellationToken cancellationToken = default) =>
+        await _store.CountWorkAsync(await ModelAsync(cancellationToken), cancellationToken);
 
     /// <summary>
     /// Embeds rows until none is left to claim, <see cref="EmbeddingRequest.Limit"/> rows were claimed, or
@@ -53,7 +73,7 @@ internal sealed class EmbeddingPipeline
     public async Task<EmbeddingResult> RunAsync(EmbeddingRequest request, IProgress<EmbeddingProgress>? progress = null, CancellationToken stoppingToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var run = new Run(this, request, progress, stoppingToken);
+        var run = new Run(this, await ModelAsync(stoppingToken), request, progress, stoppingToken);
         return await run.ExecuteAsync();
     }
 
@@ -70,6 +90,7 @@ internal sealed class EmbeddingPipeline
     private sealed class Run
     {
         private readonly EmbeddingPipeline _pipeline;
+        private readonly RegisteredModel _model;
         private readonly EmbeddingRequest _request;
         private readonly IProgress<EmbeddingProgress>? _progress;
         private readonly CancellationToken _stopping;
@@ -86,9 +107,10 @@ internal sealed class EmbeddingPipeline
         private int _released;
         private int _batches;
 
-        public Run(EmbeddingPipeline pipeline, EmbeddingRequest request, IProgress<EmbeddingProgress>? progress, CancellationToken stopping)
+        public Run(EmbeddingPipeline pipeline, RegisteredModel model, EmbeddingRequest request, IProgress<EmbeddingProgress>? progress, CancellationToken stopping)
         {
             _pipeline = pipeline;
+            _model = model;
             _request = request;
             _progress = progress;
             _stopping = stopping;
@@ -153,8 +175,6 @@ internal sealed class EmbeddingPipeline
 
         private async Task ClaimAsync()
         {
-            var stale = _request.Reembed;
-            var afterId = 0L;
             var remaining = _request.Limit ?? int.MaxValue;
             using var claimOrStop = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token, _stopping);
             while (remaining > 0 && !_stopping.IsCancellationRequested)
@@ -172,7 +192,7 @@ internal sealed class EmbeddingPipeline
                 ClaimedBatch? claim;
                 try
                 {
-                    claim = await _pipeline._store.ClaimAsync(stale, count, afterId, _pipeline.ModelName, _started, _abort.Token);
+                    claim = await _pipeline._store.ClaimAsync(_model, count, _started, _abort.Token);
                 }
                 catch
                 {
@@ -183,11 +203,6 @@ internal sealed class EmbeddingPipeline
                 if (claim is null)
                 {
                     _inFlight.Release();
-                    if (stale)
-                    {
-                        stale = false;
-                        continue;
-                    }
 
                     // Batches still in flight may hand rows back (a transient failure with no retry delay):
                     // wait for them, then look once more, so a run ends only when nothing is claimable.
@@ -197,11 +212,6 @@ internal sealed class EmbeddingPipeline
                     }
 
                     break;
-                }
-
-                if (stale)
-                {
-                    afterId = claim.Rows[^1].Id;
                 }
 
                 remaining -= claim.Rows.Count;
@@ -327,7 +337,7 @@ internal sealed class EmbeddingPipeline
                         }
                     }
 
-                    await _pipeline._store.CompleteAsync(item.Claim, _pipeline.ModelName, embeddings, failures, CancellationToken.None);
+                    await _pipeline._store.CompleteAsync(item.Claim, _model, embeddings, failures, CancellationToken.None);
                     _batches++;
                     _embedded += embeddings.Count;
                     _failedPermanently += failures.Count(f => f.Item2.Permanent);

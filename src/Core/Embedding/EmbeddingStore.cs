@@ -1,7 +1,7 @@
 using System.Globalization;
 using Npgsql;
-using NpgsqlTypes;
 using DbFirst.Files;
+using DbFirst.Models;
 using Pgvector;
 
 namespace DbFirst.Embedding;
@@ -9,56 +9,50 @@ namespace DbFirst.Embedding;
 /// <summary>The SQL of the embedding pipeline: claiming rows, writing embeddings and failures.</summary>
 internal sealed class EmbeddingStore
 {
-    // Pending rows in id order, so the partial index image_gallery_pending_idx serves the scan. A row that failed
-    // since this run started waits for its next attempt time and a later run, so one run always ends.
+    // One model's pending rows in id order: a range of embedding_pending's primary key (model_id, image_id), joined to
+    // the image by its key, so a claim costs the same at any gallery size. Both rows are locked: the queue row so that
+    // no other claim of this model takes the image, the image row so that new content (ingest) waits for this batch
+    // instead of being overwritten by an embedding of the old bytes; a claim for another model skips it meanwhile.
+    // A row that failed since this run started waits for its next attempt time and a later run, so one run always ends.
     private const string ClaimPendingSql = """
-        SELECT id, path, byte_size, content_sha256, ingested_via_symlink
-        FROM gallery.image_gallery
-        WHERE embedding IS NULL
-          AND NOT embed_error_permanent
-          AND (embed_next_attempt_at IS NULL OR embed_next_attempt_at <= now())
-          AND (embed_failed_at IS NULL OR embed_failed_at < @run_started)
-        ORDER BY id
+        SELECT g.id, g.path, g.byte_size, g.content_sha256, g.ingested_via_symlink
+        FROM gallery.embedding_pending p
+        JOIN gallery.image_gallery g ON g.id = p.image_id
+        WHERE p.model_id = @model_id
+          AND NOT g.embed_error_permanent
+          AND (g.embed_next_attempt_at IS NULL OR g.embed_next_attempt_at <= now())
+          AND (g.embed_failed_at IS NULL OR g.embed_failed_at < @run_started)
+        ORDER BY p.image_id
         LIMIT @count
-        FOR NO KEY UPDATE SKIP LOCKED
+        FOR NO KEY UPDATE OF g, p SKIP LOCKED
         """;
 
-    // No index can find "another model than @model", so the stale pass walks the primary key from where it left off:
-    // the whole table is read once per run rather than once per batch.
-    private const string ClaimStaleSql = """
-        SELECT id, path, byte_size, content_sha256, ingested_via_symlink
-        FROM gallery.image_gallery
-        WHERE id > @after
-          AND embedding IS NOT NULL
-          AND embedding_model IS DISTINCT FROM @model
-        ORDER BY id
-        LIMIT @count
-        FOR NO KEY UPDATE SKIP LOCKED
-        """;
-
+    // The trigger on image_embeddings takes the rows off the pending queue in the same statement.
     private const string WriteEmbeddingsSql = """
-        UPDATE gallery.image_gallery AS g
-        SET embedding = u.embedding,
-            embedding_model = @model,
-            embedded_at = now(),
-            embed_attempts = 0,
+        INSERT INTO gallery.image_embeddings (model_id, image_id, embedding)
+        SELECT @model_id, u.id, u.embedding
+        FROM unnest(@ids, @embeddings) AS u(id, embedding)
+        ORDER BY u.id
+        ON CONFLICT (model_id, image_id) DO UPDATE SET embedding = excluded.embedding, embedded_at = now()
+        """;
+
+    // Only rows that carry a failure are written: most batches change no image row at all.
+    private const string ClearFailuresSql = """
+        UPDATE gallery.image_gallery
+        SET embed_attempts = 0,
             embed_error = NULL,
             embed_error_permanent = false,
             embed_failed_at = NULL,
             embed_next_attempt_at = NULL
-        FROM unnest(@ids, @embeddings) AS u(id, embedding)
-        WHERE g.id = u.id
+        WHERE id = ANY(@ids)
+          AND (embed_attempts <> 0 OR embed_error IS NOT NULL OR embed_failed_at IS NOT NULL)
         """;
 
-    // A failed row loses any embedding it had: an embedding from another model must not answer searches
-    // made with the configured one, and the row is pending (or failed) again, visibly. A transient failure waits
-    // @delay, doubled per earlier failure, at most @max_delay.
+    // The retry state belongs to the file, whichever model read it. A transient failure waits @delay, doubled per
+    // earlier failure, at most @max_delay; the row stays pending for the model.
     private const string WriteFailuresSql = """
         UPDATE gallery.image_gallery AS g
-        SET embedding = NULL,
-            embedding_model = NULL,
-            embedded_at = NULL,
-            embed_attempts = g.embed_attempts + 1,
+        SET embed_attempts = g.embed_attempts + 1,
             embed_error = u.error,
             embed_error_permanent = u.permanent,
             embed_failed_at = now(),
@@ -68,20 +62,20 @@ internal sealed class EmbeddingStore
         WHERE g.id = u.id
         """;
 
-    // A file that is no longer the one ingested loses its recorded hash: the trigger clears the embedding state,
-    // and the next ingest sees "new content" and makes the row pending again. The failure written after this
-    // statement says so and keeps the row out of claims until then.
+    // A file that is no longer the one ingested loses its recorded hash: the triggers delete every model's embedding
+    // and clear the retry state, and the next ingest sees "new content". The failure written after this statement
+    // says so and keeps the row out of claims until then.
     private const string ForgetContentSql = """
         UPDATE gallery.image_gallery SET content_sha256 = NULL WHERE id = ANY(@ids)
         """;
 
     private const string CountPendingSql = """
-        SELECT count(*) FILTER (
-                 WHERE embedding IS NULL AND NOT embed_error_permanent
-                   AND (embed_next_attempt_at IS NULL OR embed_next_attempt_at <= now())),
-               count(*) FILTER (
-                 WHERE @reembed AND embedding IS NOT NULL AND embedding_model IS DISTINCT FROM @model)
-        FROM gallery.image_gallery
+        SELECT count(*)
+        FROM gallery.embedding_pending p
+        JOIN gallery.image_gallery g ON g.id = p.image_id
+        WHERE p.model_id = @model_id
+          AND NOT g.embed_error_permanent
+          AND (g.embed_next_attempt_at IS NULL OR g.embed_next_attempt_at <= now())
         """;
 
     private readonly NpgsqlDataSource _dataSource;
@@ -93,8 +87,8 @@ internal sealed class EmbeddingStore
         _options = options;
     }
 
-    /// <summary>Claims up to <paramref name="count"/> pending rows, or stale ones after <paramref name="afterId"/>; null when none is free.</summary>
-    public async Task<ClaimedBatch?> ClaimAsync(bool stale, int count, long afterId, string model, DateTime runStarted, CancellationToken cancellationToken)
+    /// <summary>Claims up to <paramref name="count"/> rows pending for <paramref name="model"/>; null when none is free.</summary>
+    public async Task<ClaimedBatch?> ClaimAsync(RegisteredModel model, int count, DateTime runStarted, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         NpgsqlTransaction? transaction = null;
@@ -105,17 +99,10 @@ internal sealed class EmbeddingStore
             var timeout = new NpgsqlBatchCommand("SELECT set_config('idle_in_transaction_session_timeout', @timeout, true)");
             timeout.Parameters.AddWithValue("timeout", ((long)_options.ClaimIdleTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
             batch.BatchCommands.Add(timeout);
-            var claim = new NpgsqlBatchCommand(stale ? ClaimStaleSql : ClaimPendingSql);
+            var claim = new NpgsqlBatchCommand(ClaimPendingSql);
             claim.Parameters.AddWithValue("count", count);
-            if (stale)
-            {
-                claim.Parameters.AddWithValue("after", afterId);
-                claim.Parameters.AddWithValue("model", model);
-            }
-            else
-            {
-                claim.Parameters.AddWithValue("run_started", runStarted);
-            }
+            claim.Parameters.AddWithValue("model_id", model.Id);
+            claim.Parameters.AddWithValue("run_started", runStarted);
 
             batch.BatchCommands.Add(claim);
             var rows = new List<ClaimedRow>(count);
@@ -156,7 +143,7 @@ internal sealed class EmbeddingStore
     /// <summary>Writes the batch's embeddings and failures with one statement each, then commits, releasing the rows.</summary>
     public async Task CompleteAsync(
         ClaimedBatch batch,
-        string model,
+        RegisteredModel model,
         IReadOnlyList<(long Id, float[] Embedding)> embeddings,
         IReadOnlyList<(long Id, EmbedFailure Failure)> failures,
         CancellationToken cancellationToken)
@@ -164,11 +151,15 @@ internal sealed class EmbeddingStore
         await using var commands = new NpgsqlBatch(batch.Connection, batch.Transaction);
         if (embeddings.Count > 0)
         {
+            var ids = embeddings.Select(e => e.Id).ToArray();
             var write = new NpgsqlBatchCommand(WriteEmbeddingsSql);
-            write.Parameters.AddWithValue("model", model);
-            write.Parameters.Add(new NpgsqlParameter<long[]>("ids", embeddings.Select(e => e.Id).ToArray()));
+            write.Parameters.AddWithValue("model_id", model.Id);
+            write.Parameters.Add(new NpgsqlParameter<long[]>("ids", ids));
             write.Parameters.Add(new NpgsqlParameter<Vector[]>("embeddings", embeddings.Select(e => new Vector(e.Embedding)).ToArray()));
             commands.BatchCommands.Add(write);
+            var clear = new NpgsqlBatchCommand(ClearFailuresSql);
+            clear.Parameters.Add(new NpgsqlParameter<long[]>("ids", ids));
+            commands.BatchCommands.Add(clear);
         }
 
         var changed = failures.Where(f => f.Failure.ContentChanged).Select(f => f.Id).ToArray();
@@ -205,14 +196,11 @@ internal sealed class EmbeddingStore
         return (DateTime)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Rows a run would work on now: pending ones, and with <paramref name="reembed"/> stale ones.</summary>
-    public async Task<long> CountWorkAsync(bool reembed, string model, CancellationToken cancellationToken)
+    /// <summary>Rows pending for <paramref name="model"/> that a run started now would work on.</summary>
+    public async Task<long> CountWorkAsync(RegisteredModel model, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand(CountPendingSql);
-        command.Parameters.AddWithValue("reembed", reembed);
-        command.Parameters.AddWithValue("model", NpgsqlDbType.Text, model);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return reader.GetInt64(0) + reader.GetInt64(1);
+        command.Parameters.AddWithValue("model_id", model.Id);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }

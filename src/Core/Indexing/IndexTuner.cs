@@ -143,7 +143,7 @@ public sealed class IndexTuner
         await using (var texts = new NpgsqlCommand(
             """
             SELECT t.embedding FROM gallery.text_embeddings t
-            WHERE vector_dims(t.embedding) = (SELECT vector_dims(embedding) FROM gallery.image_gallery WHERE embedding IS NOT NULL LIMIT 1)
+            WHERE t.model = (SELECT m.name FROM gallery.clip_models m WHERE m.state = 'active')
             ORDER BY md5(t.query || $1) LIMIT $2
             """, connection)
         {
@@ -159,7 +159,7 @@ public sealed class IndexTuner
 
         var rows = new List<(long Id, float[] Vector)>();
         await using (var command = new NpgsqlCommand(
-            "SELECT id, embedding FROM gallery.image_gallery WHERE embedding IS NOT NULL ORDER BY md5(id::text || $1) LIMIT $2", connection)
+            "SELECT image_id, embedding FROM gallery.image_embeddings WHERE model_id = (SELECT m.id FROM gallery.clip_models m WHERE m.state = 'active') ORDER BY md5(image_id::text || $1) LIMIT $2", connection)
         {
             Parameters = { new() { Value = seed }, new() { Value = wanted - queries.Count } },
         })
@@ -178,7 +178,7 @@ public sealed class IndexTuner
         }
 
         await using var nearest = new NpgsqlCommand(
-            "SELECT embedding FROM gallery.image_gallery WHERE embedding IS NOT NULL AND id <> $2 ORDER BY embedding <=> $1 LIMIT 20",
+            "SELECT embedding FROM gallery.image_embeddings WHERE model_id = (SELECT m.id FROM gallery.clip_models m WHERE m.state = 'active') AND image_id <> $2 ORDER BY embedding <=> $1 LIMIT 20",
             connection, transaction)
         {
             CommandTimeout = 0,
@@ -248,7 +248,7 @@ public sealed class IndexTuner
         }
 
         await using var command = new NpgsqlCommand(
-            "SELECT (embedding <=> $1)::real FROM gallery.image_gallery WHERE embedding IS NOT NULL ORDER BY embedding <=> $1 LIMIT $2",
+            "SELECT (embedding <=> $1)::real FROM gallery.image_embeddings WHERE model_id = (SELECT m.id FROM gallery.clip_models m WHERE m.state = 'active') ORDER BY embedding <=> $1 LIMIT $2",
             connection, transaction)
         {
             CommandTimeout = 0,

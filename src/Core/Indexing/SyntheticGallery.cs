@@ -77,7 +77,8 @@ public static class SyntheticGallery
     /// <summary>
     /// Appends one <c>gallery.image_gallery</c> row per vector with binary COPY: path
     /// <c>{root}/c{cluster}/{i}.jpg</c> (cluster = i % <paramref name="clusters"/>), taken_at one minute
-    /// apart from 2020-01-01, embedding_model <c>synthetic</c>.
+    /// apart from 2020-01-01; the vectors go into the active model's partition of <c>gallery.image_embeddings</c>
+    /// (a gallery with no model yet gets the active model <c>synthetic</c>).
     /// </summary>
     /// <returns>The ids of the rows, in the order of <paramref name="vectors"/>.</returns>
     public static async Task<long[]> LoadAsync(NpgsqlDataSource dataSource, IReadOnlyList<float[]> vectors, int clusters, string root = "/synthetic", CancellationToken cancellationToken = default)
@@ -85,17 +86,13 @@ public static class SyntheticGallery
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var first = DateTime.SpecifyKind(new DateTime(2020, 1, 1), DateTimeKind.Utc);
         await using (var writer = await connection.BeginBinaryImportAsync(
-            "COPY gallery.image_gallery (path, taken_at, embedding, embedding_model, embedded_at) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            "COPY gallery.image_gallery (path, taken_at) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
-            var now = DateTime.UtcNow;
             for (var i = 0; i < vectors.Count; i++)
             {
                 await writer.StartRowAsync(cancellationToken);
                 await writer.WriteAsync($"{root}/c{i % clusters:D3}/{i:D7}.jpg", NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync(first.AddMinutes(i), NpgsqlDbType.TimestampTz, cancellationToken);
-                await writer.WriteAsync(new Vector(vectors[i]), cancellationToken);
-                await writer.WriteAsync("synthetic", NpgsqlDbType.Text, cancellationToken);
-                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
             }
 
             await writer.CompleteAsync(cancellationToken);
@@ -112,12 +109,82 @@ public static class SyntheticGallery
         }
 
         var lookup = byPath.ToDictionary(row => row.Path, row => row.Id, StringComparer.Ordinal);
+        var ids = Enumerable.Range(0, vectors.Count).Select(i => lookup[$"{root}/c{i % clusters:D3}/{i:D7}.jpg"]).ToArray();
+        if (vectors.Count > 0)
+        {
+            var modelId = await ActiveModelAsync(connection, vectors[0].Length, cancellationToken);
+            // Into an empty partition the vector indexes are built after the copy: fed row by row, HNSW builds far slower.
+            var rebuild = new List<string>();
+            await using (var indexes = new NpgsqlCommand(
+                """
+                SELECT c.relname, pg_get_indexdef(c.oid)
+                FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+                WHERE i.indrelid = to_regclass('gallery.image_embeddings_m' || $1) AND am.amname IN ('hnsw', 'ivfflat')
+                  AND NOT EXISTS (SELECT 1 FROM gallery.image_embeddings e WHERE e.model_id = $1)
+                """, connection) { Parameters = { new() { Value = modelId } } })
+            await using (var reader = await indexes.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rebuild.Add(reader.GetString(0));
+                    rebuild.Add(reader.GetString(1));
+                }
+            }
+
+            for (var i = 0; i < rebuild.Count; i += 2)
+            {
+                await using var drop = new NpgsqlCommand($"DROP INDEX gallery.\"{rebuild[i]}\"", connection);
+                await drop.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var writer = await connection.BeginBinaryImportAsync(
+                "COPY gallery.image_embeddings (model_id, image_id, embedding) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            {
+                for (var i = 0; i < vectors.Count; i++)
+                {
+                    await writer.StartRowAsync(cancellationToken);
+                    await writer.WriteAsync(modelId, NpgsqlDbType.Integer, cancellationToken);
+                    await writer.WriteAsync(ids[i], NpgsqlDbType.Bigint, cancellationToken);
+                    await writer.WriteAsync(new Vector(vectors[i]), cancellationToken);
+                }
+
+                await writer.CompleteAsync(cancellationToken);
+            }
+
+            for (var i = 1; i < rebuild.Count; i += 2)
+            {
+                await using var create = new NpgsqlCommand(rebuild[i], connection);
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var analyzeEmbeddings = new NpgsqlCommand($"ANALYZE gallery.image_embeddings_m{modelId}", connection);
+            await analyzeEmbeddings.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using (var analyze = new NpgsqlCommand("ANALYZE gallery.image_gallery", connection))
         {
             await analyze.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        return Enumerable.Range(0, vectors.Count).Select(i => lookup[$"{root}/c{i % clusters:D3}/{i:D7}.jpg"]).ToArray();
+        return ids;
+    }
+
+    /// <summary>The active model's id (registering <c>synthetic</c> in a gallery with none); its dimension must be <paramref name="dimension"/>.</summary>
+    public static async Task<int> ActiveModelAsync(NpgsqlConnection connection, int dimension, CancellationToken cancellationToken = default)
+    {
+        await using var command = new NpgsqlCommand("SELECT id, name, dimension FROM gallery.ensure_active_model('synthetic', $1)", connection)
+        {
+            Parameters = { new() { Value = dimension } },
+        };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        if (reader.GetInt32(2) != dimension)
+        {
+            throw new InvalidOperationException(
+                $"the active model {reader.GetString(1)} stores {reader.GetInt32(2)}-d embeddings, not {dimension}-d");
+        }
+
+        return reader.GetInt32(0);
     }
 
     /// <summary>Cosine distance, as pgvector's <c>&lt;=&gt;</c> computes it.</summary>

@@ -51,9 +51,6 @@ internal sealed class IngestStore : IAsyncDisposable
             taken_at          = excluded.taken_at,
             ingested_via_symlink = excluded.ingested_via_symlink,
             ingested_at       = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN now() ELSE g.ingested_at END,
-            embedding         = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.embedding END,
-            embedding_model   = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.embedding_model END,
-            embedded_at       = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.embedded_at END,
             embed_attempts    = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN 0 ELSE g.embed_attempts END,
             embed_error       = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.embed_error END,
             description       = CASE WHEN g.content_sha256 IS DISTINCT FROM excluded.content_sha256 THEN NULL ELSE g.description END,
@@ -98,7 +95,10 @@ internal sealed class IngestStore : IAsyncDisposable
         WITH gone AS (
           DELETE FROM gallery.image_gallery
           WHERE id = ANY(@ids)
-          RETURNING id, path, content_sha256, embedding IS NOT NULL AS had_embedding, description IS NOT NULL AS had_description
+          RETURNING id, path, content_sha256,
+                    EXISTS (SELECT 1 FROM gallery.image_embeddings e JOIN gallery.clip_models m ON m.id = e.model_id
+                            WHERE e.image_id = image_gallery.id) AS had_embedding,
+                    description IS NOT NULL AS had_description
         )
         INSERT INTO gallery.prune_log (root, image_id, path, content_sha256, had_embedding, had_description, forced)
         SELECT r.root, gone.id, gone.path, gone.content_sha256, gone.had_embedding, gone.had_description, @forced

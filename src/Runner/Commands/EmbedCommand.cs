@@ -18,7 +18,8 @@ internal static class EmbedCommand
     public static Command Create(GlobalOptions options, RunnerConsole console)
     {
         var limit = new Option<int?>("--limit") { Description = "Claim at most this many rows" };
-        var reembed = new Option<bool>("--reembed") { Description = "Also re-embed rows embedded by another model than the configured one" };
+        // Kept so that scripts written for it still run: a row embedded by another model is pending for the active one by itself.
+        var reembed = new Option<bool>("--reembed") { Description = "No longer needed: rows embedded only by another model are pending for this one" };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary on stdout and nothing else" };
         var command = new Command("embed", "Embed the rows that have no embedding yet (any number of these may run at once, on any machine)")
         {
@@ -37,7 +38,11 @@ internal static class EmbedCommand
             await GalleryHost.EnsureMigratedAsync(context.ConnectionString, cancellationToken);
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
             var pipeline = new EmbeddingPipeline(dataSource, new ClipImageEmbedder(model), settings);
-            var request = new EmbeddingRequest(parse.GetValue(limit), parse.GetValue(reembed));
+            var request = new EmbeddingRequest(parse.GetValue(limit));
+            if (parse.GetValue(reembed))
+            {
+                await console.Error.WriteLineAsync("dbfirst: --reembed is no longer needed: rows embedded only by another model are pending for this one");
+            }
 
             var result = console.IsInteractive
                 ? await RunWithProgressAsync(pipeline, request, console, cancellationToken)
@@ -79,7 +84,7 @@ internal static class EmbedCommand
     private static async Task<EmbeddingResult> RunWithProgressAsync(
         EmbeddingPipeline pipeline, EmbeddingRequest request, RunnerConsole console, CancellationToken cancellationToken)
     {
-        var total = await pipeline.CountWorkAsync(request.Reembed, cancellationToken);
+        var total = await pipeline.CountWorkAsync(cancellationToken);
         if (request.Limit is { } cap)
         {
             total = Math.Min(total, cap);

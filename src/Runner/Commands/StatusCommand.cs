@@ -27,7 +27,7 @@ internal static class StatusCommand
             }
 
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
-            var status = await new GalleryStatusReader(dataSource).ReadAsync(modelName, cancellationToken);
+            var status = await new GalleryStatusReader(dataSource).ReadAsync(cancellationToken);
             PgvectorVersion pgvector;
             await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
             {
@@ -42,8 +42,8 @@ internal static class StatusCommand
 
             var o = console.Out;
             await o.WriteLineAsync($"rows       {status.Rows,10:N0}");
-            await o.WriteLineAsync($"embedded   {status.Embedded,10:N0}" + (status.EmbeddedWithOtherModel > 0 ? $"  ({status.EmbeddedWithOtherModel:N0} by another model: dbfirst embed --reembed)" : ""));
-            await o.WriteLineAsync($"pending    {status.Pending,10:N0}" + (status.Retrying > 0
+            await o.WriteLineAsync($"embedded   {status.Embedded,10:N0}" + (status.ActiveModel is { } active && active != modelName ? $"  by the active model {TerminalText.Escape(active)}" : ""));
+            await o.WriteLineAsync($"pending    {status.Pending,10:N0}" + (status.EmbeddedWithOtherModel > 0 ? $"  ({status.EmbeddedWithOtherModel:N0} embedded by another model only)" : "") + (status.Retrying > 0
                 ? $"  ({status.Retrying:N0} retrying after a transient failure, next at {status.NextAttemptAt:u})"
                 : ""));
             await o.WriteLineAsync($"failed     {status.Failed,10:N0}");
@@ -53,9 +53,9 @@ internal static class StatusCommand
             }
 
             await o.WriteLineAsync($"model      {TerminalText.Escape(modelName)}{(isTestModel ? " (test model: results are NOT semantic)" : "")}");
-            foreach (var count in status.Models.Where(m => m.Model != modelName))
+            foreach (var coverage in status.Coverage ?? [])
             {
-                await o.WriteLineAsync($"  {count.Rows,8:N0}  embedded by {TerminalText.Escape(count.Model)}");
+                await o.WriteLineAsync($"  {coverage.State,-8}  {TerminalText.Escape(coverage.Name)} ({coverage.Dimension}-d): {coverage.Embedded:N0} of {coverage.Total:N0} embedded, index {TerminalText.Escape(coverage.IndexName ?? "none")}");
             }
 
             if (status.Indexes.Count == 0)

@@ -12,15 +12,10 @@ internal sealed class CachedGalleryStatus
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(15);
 
     private readonly GalleryStatusReader _reader;
-    private readonly string _model;
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private (GalleryStatus Status, DateTimeOffset ReadAt)? _last;
 
-    public CachedGalleryStatus(NpgsqlDataSource dataSource, string model)
-    {
-        _reader = new GalleryStatusReader(dataSource);
-        _model = model;
-    }
+    public CachedGalleryStatus(NpgsqlDataSource dataSource) => _reader = new GalleryStatusReader(dataSource);
 
     /// <summary>The status and when it was read.</summary>
     public async Task<(GalleryStatus Status, DateTimeOffset ReadAt)> ReadAsync(CancellationToken cancellationToken = default)
@@ -38,7 +33,7 @@ internal sealed class CachedGalleryStatus
                 return other;
             }
 
-            var status = await _reader.ReadAsync(_model, cancellationToken);
+            var status = await _reader.ReadAsync(cancellationToken);
             _last = (status, DateTimeOffset.UtcNow);
             return _last.Value;
         }

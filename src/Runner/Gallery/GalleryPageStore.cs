@@ -9,21 +9,32 @@ namespace DbFirst.Runner.Gallery;
 /// </summary>
 internal sealed class GalleryPageStore
 {
+    // The embedding shown is the active model's (the one searches use): one primary-key probe of its partition.
     private const string Columns = """
-        id, path, content_sha256, byte_size, width, height, media_type, taken_at, embedding_model, embedded_at,
-        embed_error, embed_error_permanent, embed_attempts, description, description_model, describe_requested_at, describe_error,
-        ingested_via_symlink
+        g.id, g.path, g.content_sha256, g.byte_size, g.width, g.height, g.media_type, g.taken_at, a.name, a.embedded_at,
+        g.embed_error, g.embed_error_permanent, g.embed_attempts, g.description, g.description_model, g.describe_requested_at, g.describe_error,
+        g.ingested_via_symlink
         """;
 
-    private const string ByIdsSql = $"SELECT {Columns} FROM gallery.image_gallery WHERE id = ANY(@ids)";
+    private const string ActiveEmbedding = """
+        LEFT JOIN LATERAL (
+          SELECT m.name, e.embedded_at
+          FROM gallery.clip_models m
+          JOIN gallery.image_embeddings e ON e.model_id = m.id AND e.image_id = g.id
+          WHERE m.state = 'active'
+        ) a ON true
+        """;
 
-    // Walks image_gallery_pending_idx (id WHERE embedding IS NULL): only unembedded rows are read, in id order.
-    // Both kinds of failure: permanent ones, and transient ones waiting for their next attempt.
+    private const string ByIdsSql = $"SELECT {Columns} FROM gallery.image_gallery g {ActiveEmbedding} WHERE g.id = ANY(@ids)";
+
+    // Walks image_gallery_failed_idx (id WHERE embed_error IS NOT NULL): only failed rows are read, in id order. A
+    // success clears the error, so these are rows some model still has pending. Both kinds of failure: permanent
+    // ones, and transient ones waiting for their next attempt.
     private const string FailedSql = $"""
         SELECT {Columns}
-        FROM gallery.image_gallery
-        WHERE embedding IS NULL AND embed_error IS NOT NULL AND id > @after
-        ORDER BY id
+        FROM gallery.image_gallery g {ActiveEmbedding}
+        WHERE g.embed_error IS NOT NULL AND g.id > @after
+        ORDER BY g.id
         LIMIT @limit
         """;
 

@@ -27,9 +27,9 @@ internal static class OperatorPage
 
         var html = new StringBuilder("<h1>Operator view</h1>\n<table id=\"status\">");
         Row(html, "rows", GalleryHtml.Number(status.Rows));
-        Row(html, "embedded", GalleryHtml.Number(status.Embedded)
-            + (status.EmbeddedWithOtherModel > 0 ? $" ({GalleryHtml.Number(status.EmbeddedWithOtherModel)} by another model: dbfirst embed --reembed)" : ""));
-        Row(html, "pending", GalleryHtml.Number(status.Pending));
+        Row(html, "embedded", GalleryHtml.Number(status.Embedded) + (status.ActiveModel is { } active ? $" by the active model {active}" : ""));
+        Row(html, "pending", GalleryHtml.Number(status.Pending)
+            + (status.EmbeddedWithOtherModel > 0 ? $" ({GalleryHtml.Number(status.EmbeddedWithOtherModel)} embedded by another model only)" : ""));
         Row(html, "failed", GalleryHtml.Number(status.Failed));
         foreach (var failure in status.Failures)
         {
@@ -37,9 +37,9 @@ internal static class OperatorPage
         }
 
         Row(html, "model", model.Name + (model.IsTestModel ? " (test model: results are NOT semantic)" : ""));
-        foreach (var count in status.Models.Where(m => m.Model != model.Name))
+        foreach (var coverage in status.Coverage ?? [])
         {
-            Row(html, "  other model", $"{GalleryHtml.Number(count.Rows)} embedded by {count.Model}");
+            Row(html, $"  {coverage.State}", $"{coverage.Name} ({coverage.Dimension}-d): {GalleryHtml.Number(coverage.Embedded)} of {GalleryHtml.Number(coverage.Total)} embedded, index {coverage.IndexName ?? "none"}");
         }
 
         if (status.Indexes.Count == 0)

@@ -124,7 +124,7 @@ internal static class GalleryHost
         });
         services.AddSingleton(provider => new GallerySearch(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(provider => new GalleryPageStore(provider.GetRequiredService<NpgsqlDataSource>()));
-        services.AddSingleton(provider => new CachedGalleryStatus(provider.GetRequiredService<NpgsqlDataSource>(), model.Name));
+        services.AddSingleton(provider => new CachedGalleryStatus(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(provider => new GalleryAskService(
             provider.GetRequiredService<NpgsqlDataSource>(), model, provider.GetRequiredService<ClaudeOptions>()));
         services.AddSingleton(ThumbnailSettings.Create(configuration));

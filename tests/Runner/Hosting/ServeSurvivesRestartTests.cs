@@ -111,13 +111,13 @@ public sealed class ServeSurvivesRestartTests : IDisposable
     }
 
     private static Task<long> EmbeddedAsync(TestDatabase database) =>
-        database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_gallery WHERE embedding IS NOT NULL");
+        TestEmbeddings.CountAsync(database);
 
     private static async Task<Dictionary<long, DateTime>> EmbeddedAtAsync(TestDatabase database)
     {
         await using var connection = new NpgsqlConnection(database.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT id, embedded_at FROM gallery.image_gallery WHERE embedding IS NOT NULL", connection);
+        await using var command = new NpgsqlCommand($"SELECT image_id, embedded_at FROM {TestEmbeddings.Active}", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var result = new Dictionary<long, DateTime>();
         while (await reader.ReadAsync())
