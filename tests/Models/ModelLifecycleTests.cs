@@ -76,6 +76,7 @@ public sealed class ModelLifecycleTests : IAsyncLifetime
     {
         await ModelAsync("stage", TestPaths.TinyClip384Model);
         await EmbedBAsync(Images);
+        await _database.ExecuteAsync("DROP INDEX gallery.image_embeddings_m2_embedding_idx");
 
         var promote = await ModelAsync("promote");
 
@@ -120,7 +121,6 @@ public sealed class ModelLifecycleTests : IAsyncLifetime
     {
         await ModelAsync("stage", TestPaths.TinyClip384Model);
         await EmbedBAsync(Images);
-        await IndexBAsync();
         await ModelAsync("promote");
 
         await _database.ExecuteAsync("INSERT INTO gallery.image_gallery (path) VALUES ('/photos/new.jpg')");
@@ -206,7 +206,9 @@ public sealed class ModelLifecycleTests : IAsyncLifetime
             m.GetProperty("index_name").GetString(), m.GetProperty("source").GetString(), m.GetProperty("layout").GetString())).ToList();
     }
 
-    private Task EmbedBAsync(int images) => _database.ExecuteAsync($"""
+    private async Task EmbedBAsync(int images)
+    {
+        await _database.ExecuteAsync($"""
         INSERT INTO gallery.image_embeddings (model_id, image_id, embedding)
         SELECT m.id, g.id, array_fill(g.id::real, ARRAY[384])::vector
         FROM gallery.clip_models m, gallery.image_gallery g
@@ -214,11 +216,6 @@ public sealed class ModelLifecycleTests : IAsyncLifetime
         ORDER BY g.id
         LIMIT {images}
         """);
-
-    private async Task IndexBAsync()
-    {
-        var id = await _database.ScalarAsync<int>($"SELECT id FROM gallery.clip_models WHERE name = '{ModelB}'");
-        await _database.ExecuteAsync($"CREATE INDEX image_embeddings_m{id}_embedding_idx ON gallery.image_embeddings_m{id} USING hnsw ((embedding::vector(384)) vector_cosine_ops)");
     }
 
     private sealed record ListedModel(int Id, string Name, string State, int Dimension, long Embedded, long Total, string? IndexName, string? Source, string? Layout);
