@@ -78,7 +78,7 @@ public sealed class VectorIndexManagerTests
         var tiny = await Assert.ThrowsAsync<GalleryException>(() => manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Ivfflat)));
         var badType = await Assert.ThrowsAsync<GalleryException>(() => manager.RebuildAsync(new IndexBuildOptions("btree")));
 
-        Assert.Contains("no embedded rows", empty.Message);
+        Assert.Contains("no active model yet", empty.Message);
         Assert.Contains("only 50 embedded rows", tiny.Message);
         Assert.Contains("needs at least 1,000", tiny.Message);
         Assert.Contains("hnsw or ivfflat", badType.Message);
@@ -128,7 +128,8 @@ public sealed class VectorIndexManagerTests
         await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(300, 512, 5, seed: 7), 5);
         await database.ExecuteAsync("DROP INDEX gallery.image_embeddings_m1_embedding_idx");
         await InvalidIndex.CreateAsync(database,
-            "CREATE INDEX CONCURRENTLY image_embeddings_m1_embedding_idx ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops) WITH (m = 8, ef_construction = 40)");
+            "CREATE INDEX CONCURRENTLY image_embeddings_m1_embedding_idx ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops) WITH (m = 8, ef_construction = 40)",
+            InvalidIndex.FirstModelRowLock);
         var before = await manager.GetStatusAsync();
 
         var healed = await manager.MaintainAsync();
@@ -166,7 +167,8 @@ public sealed class VectorIndexManagerTests
         var manager = new VectorIndexManager(dataSource);
         await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(100, 512, 5, seed: 9), 5);
         await InvalidIndex.CreateAsync(database,
-            "CREATE INDEX CONCURRENTLY image_embeddings_m1_embedding_idx_new ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops)");
+            "CREATE INDEX CONCURRENTLY image_embeddings_m1_embedding_idx_new ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops)",
+            InvalidIndex.FirstModelRowLock);
 
         var healed = await manager.MaintainAsync();
 
