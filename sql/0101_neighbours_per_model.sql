@@ -179,7 +179,7 @@ BEGIN
     FROM gallery.image_embeddings e
     WHERE e.model_id = refresh_or_queue_neighbours.model_id AND e.image_id = ANY (ids)
     ORDER BY e.image_id
-    ON CONFLICT (model_id, image_id) DO NOTHING;
+    ON CONFLICT DO NOTHING;  -- no conflict target: model_id here would name the parameter
   END IF;
 END;
 $fn$;

@@ -1,5 +1,8 @@
 -- Back to migration 80's stored neighbours, one set for the whole table: the active model's pairs stay, other
 -- models' pairs and queue entries go (migration 100's down step puts the triggers back on gallery.image_gallery).
+-- Loads pgvector's library in this session: a function's SET of its settings is refused to a non-superuser until then.
+SELECT vector_dims('[1]'::vector);
+
 DROP TRIGGER image_embeddings_neighbours_insert ON gallery.image_embeddings;
 DROP TRIGGER image_embeddings_neighbours_update ON gallery.image_embeddings;
 DROP TRIGGER image_embeddings_neighbours_delete ON gallery.image_embeddings;

@@ -1,5 +1,8 @@
--- Back to migration 90's search functions, which read gallery.image_gallery.embedding (migration 100's down step
+-- Back to the search functions of migrations 80-95, which read gallery.image_gallery.embedding (migration 100's down step
 -- restores that column).
+-- Loads pgvector's library in this session: a function's SET of its settings is refused to a non-superuser until then.
+SELECT vector_dims('[1]'::vector);
+
 DROP FUNCTION gallery.search_model(integer, vector, int, text, timestamptz, timestamptz);
 CREATE OR REPLACE FUNCTION gallery.search_by_embedding(
   q          vector,
@@ -197,15 +200,19 @@ BEGIN
       USING ERRCODE = 'DF001';
   END IF;
 
-  INSERT INTO gallery.text_embeddings (model, query, embedding)
-  VALUES (fetched.model, text_embedding.query, fetched.embedding::vector)
-  ON CONFLICT DO NOTHING;
+  -- A hot standby is read-only: it uses the cache rows the primary wrote but adds none (each uncached search
+  -- there asks the encoder again, within the same deadline).
+  IF NOT pg_is_in_recovery() THEN
+    INSERT INTO gallery.text_embeddings (model, query, embedding)
+    VALUES (fetched.model, text_embedding.query, fetched.embedding::vector)
+    ON CONFLICT DO NOTHING;
 
-  -- The host now serves another model: later lookups use that model's cache rows.
-  IF current_model IS DISTINCT FROM fetched.model THEN
-    INSERT INTO gallery.settings (key, value, note)
-    VALUES ('embed_model', fetched.model, 'model of the cached text embeddings, as reported by `dbfirst serve`')
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now();
+    -- The host now serves another model: later lookups use that model's cache rows.
+    IF current_model IS DISTINCT FROM fetched.model THEN
+      INSERT INTO gallery.settings (key, value, note)
+      VALUES ('embed_model', fetched.model, 'model of the cached text embeddings, as reported by `dbfirst serve`')
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now();
+    END IF;
   END IF;
 
   RETURN fetched.embedding::vector;

@@ -27,6 +27,8 @@ public sealed class StandbyFixture : IAsyncLifetime
 
         Primary = await TestDatabase.CreateAsync();
         var vectors = SyntheticGallery.GaussianMixture(Count, 512, 8, seed: 11);
+        // The text encoder must be the active model's: gallery.search compares only one model's vectors.
+        await TestEmbeddings.RegisterActiveAsync(Primary, _embedder.Model, 512);
         await using (var dataSource = Primary.CreateDataSource())
         {
             Ids = await SyntheticGallery.LoadAsync(dataSource, vectors, 8);

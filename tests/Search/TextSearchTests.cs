@@ -21,6 +21,8 @@ public sealed class TextSearchTests : IAsyncLifetime
     {
         _database = await TestDatabase.CreateAsync();
         var vectors = SyntheticGallery.GaussianMixture(Count, 512, 8, seed: 3);
+        // The text encoder must be the active model's: gallery.search compares only one model's vectors.
+        await TestEmbeddings.RegisterActiveAsync(_database, _embedder.Model, 512);
         await using (var dataSource = _database.CreateDataSource())
         {
             _ids = await SyntheticGallery.LoadAsync(dataSource, vectors, 8);

@@ -6,7 +6,7 @@ namespace DbFirst.Embedding;
 /// </summary>
 internal interface IImageEmbedder
 {
-    /// <summary>Stored in <c>embedding_model</c>; a row embedded under another name is stale.</summary>
+    /// <summary>The model's name in <c>gallery.clip_models</c>: the pipeline embeds for the registered model of this name.</summary>
     string ModelName { get; }
 
     /// <summary>Length of every embedding <see cref="Encode"/> returns.</summary>

@@ -78,10 +78,11 @@ public static class SyntheticGallery
     /// Appends one <c>gallery.image_gallery</c> row per vector with binary COPY: path
     /// <c>{root}/c{cluster}/{i}.jpg</c> (cluster = i % <paramref name="clusters"/>), taken_at one minute
     /// apart from 2020-01-01; the vectors go into the active model's partition of <c>gallery.image_embeddings</c>
-    /// (a gallery with no model yet gets the active model <c>synthetic</c>).
+    /// (a gallery with no model yet gets the active model <c>synthetic</c>). Into an empty partition the vector
+    /// indexes are dropped before the copy and, with <paramref name="buildIndexes"/>, built again after it.
     /// </summary>
     /// <returns>The ids of the rows, in the order of <paramref name="vectors"/>.</returns>
-    public static async Task<long[]> LoadAsync(NpgsqlDataSource dataSource, IReadOnlyList<float[]> vectors, int clusters, string root = "/synthetic", CancellationToken cancellationToken = default)
+    public static async Task<long[]> LoadAsync(NpgsqlDataSource dataSource, IReadOnlyList<float[]> vectors, int clusters, string root = "/synthetic", bool buildIndexes = true, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var first = DateTime.SpecifyKind(new DateTime(2020, 1, 1), DateTimeKind.Utc);
@@ -151,7 +152,7 @@ public static class SyntheticGallery
                 await writer.CompleteAsync(cancellationToken);
             }
 
-            for (var i = 1; i < rebuild.Count; i += 2)
+            for (var i = 1; buildIndexes && i < rebuild.Count; i += 2)
             {
                 await using var create = new NpgsqlCommand(rebuild[i], connection);
                 await create.ExecuteNonQueryAsync(cancellationToken);
