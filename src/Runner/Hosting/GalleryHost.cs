@@ -144,7 +144,8 @@ internal static class GalleryHost
             provider.GetRequiredService<EmbeddingOptions>(),
             provider.GetRequiredService<ILogger<EmbeddingPipeline>>()));
         services.AddTransient<EmbedPendingJob>();
-        services.AddSingleton<ITextEmbedder>(new ClipTextEmbedder(model));
+        // The text encoder follows the registry's active model, so a promote or rollback needs no restart.
+        services.AddSingleton<ITextEmbedder>(provider => new ActiveModelTextEmbedder(provider.GetRequiredService<NpgsqlDataSource>(), model));
         services.AddSingleton(new EncoderKey(connectionString));
         // Read here, at start, so a bad Index:BuildMemoryCeiling stops the host with one clear line.
         var buildMemoryCeiling = BuildMemoryCeiling.Parse(configuration[BuildMemoryCeiling.ConfigurationKey]);
