@@ -128,8 +128,7 @@ public sealed class VectorIndexManagerTests
         await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(300, 512, 5, seed: 7), 5);
         await database.ExecuteAsync("DROP INDEX gallery.image_embeddings_m1_embedding_idx");
         await InvalidIndex.CreateAsync(database,
-            "CREATE INDEX CONCURRENTLY image_embeddings_m1_embedding_idx ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops) WITH (m = 8, ef_construction = 40)",
-            InvalidIndex.FirstModelRowLock);
+            "CREATE INDEX CONCURRENTLY image_embeddings_m1_embedding_idx ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops) WITH (m = 8, ef_construction = 40)");
         var before = await manager.GetStatusAsync();
 
         var healed = await manager.MaintainAsync();
@@ -167,8 +166,7 @@ public sealed class VectorIndexManagerTests
         var manager = new VectorIndexManager(dataSource);
         await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(100, 512, 5, seed: 9), 5);
         await InvalidIndex.CreateAsync(database,
-            "CREATE INDEX CONCURRENTLY image_embeddings_m1_embedding_idx_new ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops)",
-            InvalidIndex.FirstModelRowLock);
+            "CREATE INDEX CONCURRENTLY image_embeddings_m1_embedding_idx_new ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops)");
 
         var healed = await manager.MaintainAsync();
 

@@ -166,11 +166,10 @@ public sealed class FilteredSearchTests : IClassFixture<FilteredSearchTests.Gall
             _database = await TestDatabase.CreateAsync();
             DataSource = _database.CreateDataSource();
             Vectors = SyntheticGallery.GaussianMixture(Count, 512, Folders, seed: 5);
-            Ids = await SyntheticGallery.LoadAsync(DataSource, Vectors, Folders);
+            Ids = await SyntheticGallery.LoadAsync(DataSource, Vectors, Folders, buildIndexes: false);
             await _database.ExecuteAsync(
                 """
                 SET maintenance_work_mem = '256MB';
-                DROP INDEX gallery.image_embeddings_m1_embedding_idx;
                 CREATE INDEX image_embeddings_m1_embedding_idx ON gallery.image_embeddings_m1 USING hnsw ((embedding::vector(512)) vector_cosine_ops) WITH (m = 8, ef_construction = 32);
                 ANALYZE gallery.image_gallery;
                 """);

@@ -230,7 +230,7 @@ public sealed class TextSearchTests : IAsyncLifetime
         Assert.NotEmpty(squatter.Bodies);
         Assert.Equal(_ids[42], afterwards[0].Id);
         Assert.Equal(0L, await _database.ScalarAsync<long>(
-            $"SELECT count(*) FROM gallery.text_embeddings WHERE query = 'image 42' AND embedding <=> (SELECT embedding FROM gallery.image_gallery WHERE id = {_ids[3]}) < 1e-4"));
+            $"SELECT count(*) FROM gallery.text_embeddings WHERE query = 'image 42' AND embedding <=> (SELECT e.embedding FROM {TestEmbeddings.Active} WHERE e.image_id = {_ids[3]}) < 1e-4"));
     }
 
     [Fact]

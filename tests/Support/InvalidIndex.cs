@@ -5,24 +5,28 @@ namespace DbFirst.Tests.Support;
 /// <summary>Leaves an invalid index behind the way production does: a concurrent build that fails part-way.</summary>
 internal static class InvalidIndex
 {
-    /// <summary>Locks a row of <c>gallery.image_gallery</c>.</summary>
-    public const string ImageRowLock = "UPDATE gallery.image_gallery SET path = path WHERE id = (SELECT min(id) FROM gallery.image_gallery)";
-
-    /// <summary>Locks a row of the first model's partition of <c>gallery.image_embeddings</c>.</summary>
-    public const string FirstModelRowLock =
-        "UPDATE gallery.image_embeddings_m1 SET embedded_at = embedded_at WHERE image_id = (SELECT min(image_id) FROM gallery.image_embeddings_m1)";
-
     /// <summary>
-    /// Runs <paramref name="createConcurrently"/> (a <c>CREATE INDEX CONCURRENTLY</c>) while another
-    /// transaction holds a row lock on the indexed table (taken by <paramref name="lockRow"/>), with a short lock timeout: the build registers the
+    /// Runs <paramref name="createConcurrently"/> (a <c>CREATE INDEX CONCURRENTLY</c> on <c>gallery.image_gallery</c>, or on a
+    /// model's partition of <c>gallery.image_embeddings</c>) while another transaction holds a row lock on both, with a short lock timeout: the build registers the
     /// index, then gives up waiting for the writer, and the index stays with <c>indisvalid = false</c>.
     /// </summary>
-    public static async Task CreateAsync(TestDatabase database, string createConcurrently, string lockRow = ImageRowLock)
+    public static async Task CreateAsync(TestDatabase database, string createConcurrently)
     {
         await using var writer = new NpgsqlConnection(database.ConnectionString);
         await writer.OpenAsync();
         await using var transaction = await writer.BeginTransactionAsync();
-        await using (var update = new NpgsqlCommand(lockRow, writer, transaction))
+        await using (var update = new NpgsqlCommand(
+            """
+            UPDATE gallery.image_gallery SET path = path WHERE id = (SELECT min(id) FROM gallery.image_gallery);
+            DO $lock$
+            BEGIN
+              IF to_regclass('gallery.image_embeddings') IS NOT NULL THEN
+                UPDATE gallery.image_embeddings SET embedded_at = embedded_at
+                WHERE (model_id, image_id) = (SELECT e.model_id, e.image_id FROM gallery.image_embeddings e ORDER BY 1, 2 LIMIT 1);
+              END IF;
+            END;
+            $lock$;
+            """, writer, transaction))
         {
             await update.ExecuteNonQueryAsync();
         }
