@@ -78,7 +78,7 @@ public sealed class VectorIndexManagerTests
         var tiny = await Assert.ThrowsAsync<GalleryException>(() => manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Ivfflat)));
         var badType = await Assert.ThrowsAsync<GalleryException>(() => manager.RebuildAsync(new IndexBuildOptions("btree")));
 
-        Assert.Contains("no active model yet", empty.Message);
+        Assert.Contains("no embedded rows", empty.Message);
         Assert.Contains("only 50 embedded rows", tiny.Message);
         Assert.Contains("needs at least 1,000", tiny.Message);
         Assert.Contains("hnsw or ivfflat", badType.Message);

@@ -36,7 +36,7 @@ internal sealed record IndexTarget(int ModelId, string ModelName, int Dimension,
         if (!await reader.ReadAsync(cancellationToken))
         {
             throw new GalleryException(modelName is null
-                ? "no active model yet: the first dbfirst embed registers its model (or dbfirst model stage DIR, then promote)"
+                ? "no embedded rows yet: no model is active, so there is nothing to index (the first dbfirst embed registers its model; or dbfirst model stage DIR, then promote)"
                 : $"no model named {modelName} (dbfirst model list)");
         }
 
