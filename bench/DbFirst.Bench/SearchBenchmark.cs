@@ -79,14 +79,14 @@ public sealed class SearchBenchmark
 
             var tuner = new IndexTuner(dataSource);
             var manager = new VectorIndexManager(dataSource);
-            var ivf = await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Ivfflat), _log, cancellationToken);
-            var ivfTune = await tuner.TuneAsync(new TuneOptions(targetRecall, 100, k), _log, cancellationToken);
+            var ivf = await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Ivfflat), _log, cancellationToken: cancellationToken);
+            var ivfTune = await tuner.TuneAsync(new TuneOptions(targetRecall, 100, k), _log, cancellationToken: cancellationToken);
             var tunedIvf = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
             results.Add(new SearchBenchmarkRow("tuned IVFFlat", $"{ivf.Parameters}; ivfflat.probes = {ivfTune.Chosen.Value}", tunedIvf.Recall, tunedIvf.P50, tunedIvf.P95, ivf.BuildSeconds));
             Report(results[^1]);
 
-            var hnsw = await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw), _log, cancellationToken);
-            var hnswTune = await tuner.TuneAsync(new TuneOptions(targetRecall, 100, k), _log, cancellationToken);
+            var hnsw = await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw), _log, cancellationToken: cancellationToken);
+            var hnswTune = await tuner.TuneAsync(new TuneOptions(targetRecall, 100, k), _log, cancellationToken: cancellationToken);
             var tunedHnsw = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
             results.Add(new SearchBenchmarkRow("tuned HNSW", $"{hnsw.Parameters}; hnsw.ef_search = {hnswTune.Chosen.Value}", tunedHnsw.Recall, tunedHnsw.P50, tunedHnsw.P95, hnsw.BuildSeconds));
             Report(results[^1]);

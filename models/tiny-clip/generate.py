@@ -9,6 +9,12 @@ embeds as the sum of its words' rows, where the eight colour words own the proto
 Needs Debian's python3-onnx and python3-numpy, and CLIP's vocab.json + merges.txt (default ../shared/clip
 beside the repository) to carve out a small tokenizer that gives the real CLIP ids for the words it knows.
 Run: /usr/bin/python3 models/tiny-clip/generate.py [--shared DIR]
+
+A second model that disagrees with this one (for model-switch tests) comes from the same encoders followed by a
+fixed random projection to another dimension, with each colour word pointing at the next colour's prototype
+(so "red" finds what this model calls orange). tests/models/tiny-clip-384 was made with:
+/usr/bin/python3 models/tiny-clip/generate.py --out tests/models/tiny-clip-384 --name tiny-clip-test-384 \
+    --dim 384 --projection-seed 384 --rotate-colours 1
 """
 import argparse
 import json
@@ -96,6 +102,18 @@ def orthonormal(rows, dim, rng):
     return q.T.astype(np.float32)
 
 
+def project(graph, projection):
+    """Appends embedding @ projection: the same encoder seen through a fixed random map to another dimension."""
+    graph.output[0].name = "unprojected"
+    for node in graph.node:
+        node.output[:] = ["unprojected" if o == "embedding" else o for o in node.output]
+    graph.initializer.append(numpy_helper.from_array(projection, "projection"))
+    graph.node.append(helper.make_node("MatMul", ["unprojected", "projection"], ["embedding"]))
+    del graph.output[:]
+    graph.output.append(helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", projection.shape[1]]))
+    return graph
+
+
 def build_visual(prototypes, proto_colours, mix):
     rgb_c = np.array(proto_colours, dtype=np.float32)
     inits = [
@@ -167,7 +185,15 @@ def main():
     parser = argparse.ArgumentParser()
     default_shared = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "clip"))
     parser.add_argument("--shared", default=default_shared, help="folder with CLIP's vocab.json and merges.txt")
+    parser.add_argument("--out", default=HERE, help="folder to write the model into")
+    parser.add_argument("--name", default="tiny-clip-test", help="model_name in config.json")
+    parser.add_argument("--dim", type=int, default=DIM, help="embedding dimension after the projection")
+    parser.add_argument("--projection-seed", type=int, help="seed of the fixed random projection (default: none)")
+    parser.add_argument("--rotate-colours", type=int, default=0, help="each colour word points at the colour N further on")
     args = parser.parse_args()
+    if args.dim != DIM and args.projection_seed is None:
+        parser.error("--dim other than 512 needs --projection-seed")
+    out = os.path.abspath(args.out)
 
     rng = np.random.default_rng(20240501)
     names = list(COLOURS)
@@ -185,33 +211,40 @@ def main():
     # The start token gets a faint row of its own so that even empty text has a direction to normalise.
     word_index[START] = 1 + len(names)
     for i, name in enumerate(names):
-        word_index[word_ids[name]] = 1 + i
+        word_index[word_ids[name]] = 1 + (i + args.rotate_colours) % len(names)
     rows = np.zeros((1 + len(names) + NOISE_BUCKETS, DIM), dtype=np.float32)
     rows[1 : 1 + len(names)] = 4.0 * prototypes
     rows[1 + len(names) :] = 0.3 * basis[len(names) :]
 
-    save(build_visual(prototypes, [COLOURS[n] for n in names], mix), os.path.join(HERE, "visual", "model.onnx"))
-    save(build_textual(word_index, rows), os.path.join(HERE, "textual", "model.onnx"))
+    visual = build_visual(prototypes, [COLOURS[n] for n in names], mix)
+    textual = build_textual(word_index, rows)
+    if args.projection_seed is not None:
+        # Gaussian entries scaled by 1/sqrt(dim): cosine distances roughly survive, rankings do not exactly.
+        projection = (np.random.default_rng(args.projection_seed).standard_normal((DIM, args.dim))
+                      / np.sqrt(args.dim)).astype(np.float32)
+        visual, textual = project(visual, projection), project(textual, projection)
+    save(visual, os.path.join(out, "visual", "model.onnx"))
+    save(textual, os.path.join(out, "textual", "model.onnx"))
 
-    with open(os.path.join(HERE, "textual", "vocab.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out, "textual", "vocab.json"), "w", encoding="utf-8") as f:
         json.dump(dict(sorted(keep.items(), key=lambda kv: kv[1])), f, ensure_ascii=False)
-    with open(os.path.join(HERE, "textual", "merges.txt"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out, "textual", "merges.txt"), "w", encoding="utf-8") as f:
         f.write("#version: 0.2 (carved from CLIP's merges for DbFirst's tiny test model)\n")
         f.writelines(f"{a} {b}\n" for a, b in merges)
     config = {
-        "model_name": "tiny-clip-test",
+        "model_name": args.name,
         "dbfirst_semantic": False,
         "note": "Deterministic colour toy for offline runs and tests; embeddings are NOT semantic.",
-        "embed_dim": DIM,
+        "embed_dim": args.dim,
         "vision_cfg": {"image_size": 224},
         "text_cfg": {"context_length": 77, "vocab_size": VOCAB_SIZE},
     }
-    with open(os.path.join(HERE, "config.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
     preprocess = {"size": [224, 224], "mode": "RGB", "mean": MEAN, "std": STD,
                   "interpolation": "bicubic", "resize_mode": "shortest", "fill_color": 0}
-    with open(os.path.join(HERE, "visual", "preprocess_cfg.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out, "visual", "preprocess_cfg.json"), "w", encoding="utf-8") as f:
         json.dump(preprocess, f, indent=2)
         f.write("\n")
 

@@ -23,6 +23,7 @@ internal static class DbFirstCli
         root.Subcommands.Add(DescribeCommand.Create(options, console));
         root.Subcommands.Add(AskCommand.Create(options, console));
         root.Subcommands.Add(IndexCommand.Create(options, console));
+        root.Subcommands.Add(ModelCommand.Create(options, console));
         root.Subcommands.Add(ServeCommand.Create(options, console));
         root.Subcommands.Add(WorkerCommand.Create(options, console));
         root.Subcommands.Add(StatusCommand.Create(options, console));

@@ -13,6 +13,9 @@ internal static class TestPaths
 
     public static string TinyClipModel => Path.Combine(RepoRoot, "models", "tiny-clip");
 
+    /// <summary>tiny-clip seen through a fixed random projection to 384-d, colour words rotated by one: a second model that disagrees.</summary>
+    public static string TinyClip384Model => Path.Combine(RepoRoot, "tests", "models", "tiny-clip-384");
+
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

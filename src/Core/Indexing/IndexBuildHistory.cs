@@ -28,7 +28,7 @@ internal static class IndexBuildHistory
         WHERE relid = to_regclass('gallery.' || $1)
         """;
 
-    /// <summary>The newest recorded build of the managed index.</summary>
+    /// <summary>The newest recorded build of the model's managed index.</summary>
     public static async Task<IndexBuild?> LastAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(LastBuildSql, connection) { Parameters = { new() { Value = target.IndexName } } };
@@ -70,7 +70,7 @@ internal static class IndexBuildHistory
     /// <summary>The model partition's non-HOT updates plus deletes since statistics began, and its dead tuples now.</summary>
     public static async Task<(long Changed, long Dead)> ReadTuplesChangedAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(TuplesChangedSql, connection) { Parameters = { new() { Value = target.Partition } } };
+        await using var command = new NpgsqlCommand(TuplesChangedSql, connection) { Parameters = { new() { Value = target.Table } } };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
     }

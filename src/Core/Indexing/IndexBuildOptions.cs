@@ -30,7 +30,7 @@ public sealed record IndexBuildOptions(string Method = VectorIndexManager.Hnsw, 
         var method = Method.Trim().ToLowerInvariant();
         if (rows == 0)
         {
-            throw new GalleryException("the active model has no embeddings yet: there is nothing to index (embed images first)");
+            throw new GalleryException("the model has no embeddings yet: there is nothing to index (embed images first)");
         }
 
         switch (method)
@@ -51,7 +51,7 @@ public sealed record IndexBuildOptions(string Method = VectorIndexManager.Hnsw, 
                 if (rows < VectorIndexManager.MinIvfflatRows)
                 {
                     throw new GalleryException(
-                        $"the active model has only {rows:N0} embedded rows: an IVFFlat index trains its lists on the rows present and needs at least {VectorIndexManager.MinIvfflatRows:N0} (keep HNSW, which suits small tables)");
+                        $"the model has only {rows:N0} embedded rows: an IVFFlat index trains its lists on the rows present and needs at least {VectorIndexManager.MinIvfflatRows:N0} (keep HNSW, which suits small tables)");
                 }
 
                 var lists = Lists ?? IvfflatLists.ForRows(rows);

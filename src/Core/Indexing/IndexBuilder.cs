@@ -20,29 +20,28 @@ internal sealed class IndexBuilder
         _buildMemoryCeiling = buildMemoryCeiling;
     }
 
-    public async Task<BuildPlan> PlanAsync(IndexBuildOptions options, CancellationToken cancellationToken)
+    public async Task<BuildPlan> PlanAsync(IndexTarget target, IndexBuildOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var target = await VectorIndexCatalog.RequireActiveAsync(connection, cancellationToken);
         var rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, target, cancellationToken);
         return await PlanAsync(connection, target, options.Resolve(rows), rows, cancellationToken);
     }
 
-    public async Task<IndexBuild> RebuildAsync(IndexBuildOptions options, TextWriter? log, CancellationToken cancellationToken)
+    public async Task<IndexBuild> RebuildAsync(IndexTarget target, IndexBuildOptions options, TextWriter? log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         await using var session = await IndexBuildSession.OpenAsync(_dataSource, cancellationToken);
         var connection = session.Connection;
-        var target = await VectorIndexCatalog.RequireActiveAsync(connection, cancellationToken);
         var rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, target, cancellationToken);
         var parameters = options.Resolve(rows);
         await session.ApplyAsync(await PlanAsync(connection, target, parameters, rows, cancellationToken), log, cancellationToken);
         var spareName = target.SpareName;
+        var indexName = target.IndexName;
 
         // A build interrupted earlier leaves an invalid index under the new name.
         await IndexSql.ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{spareName}", cancellationToken);
-        log?.WriteLine($"building {parameters.Method} index ({parameters}) over {rows:N0} rows concurrently; searches keep using the current index");
+        log?.WriteLine($"building {parameters.Method} index ({parameters}) of model {target.ModelName} over {rows:N0} rows concurrently; searches keep using the current index");
         var watch = Stopwatch.StartNew();
         // pgvector says when the graph outgrows maintenance_work_mem: pass that on beside the plan.
         NoticeEventHandler notice = (_, e) => log?.WriteLine($"postgres: {e.Notice.MessageText}");
@@ -50,7 +49,7 @@ internal sealed class IndexBuilder
         try
         {
             await IndexSql.ExecuteAsync(connection,
-                $"CREATE INDEX CONCURRENTLY {spareName} ON gallery.{target.Partition} USING {parameters.Method} {target.IndexExpression} WITH ({parameters})",
+                $"CREATE INDEX CONCURRENTLY {spareName} ON gallery.{target.Table} USING {parameters.Method} ({target.Expression} vector_cosine_ops) WITH ({parameters})",
                 cancellationToken);
         }
         finally
@@ -62,15 +61,15 @@ internal sealed class IndexBuilder
 
         // Replace only the index DbFirst manages; another vector index on the column (a DBA's) stays. Renaming
         // an index takes only a SHARE UPDATE EXCLUSIVE lock, which searches do not conflict with.
-        if (await VectorIndexCatalog.FindAsync(connection, target, target.IndexName, cancellationToken) is not null)
+        if (await VectorIndexCatalog.FindAsync(connection, target, indexName, cancellationToken) is not null)
         {
-            log?.WriteLine($"dropping the old index {target.IndexName} concurrently");
-            await IndexSql.ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{target.IndexName}", cancellationToken);
+            log?.WriteLine($"dropping the old index {indexName} concurrently");
+            await IndexSql.ExecuteAsync(connection, $"DROP INDEX CONCURRENTLY IF EXISTS gallery.{indexName}", cancellationToken);
         }
 
-        await IndexSql.ExecuteAsync(connection, $"ALTER INDEX gallery.{spareName} RENAME TO {target.IndexName}", cancellationToken);
+        await IndexSql.ExecuteAsync(connection, $"ALTER INDEX gallery.{spareName} RENAME TO {indexName}", cancellationToken);
         var build = await IndexBuildHistory.RecordAsync(connection, target, parameters, "create", rows, seconds, cancellationToken);
-        log?.WriteLine($"built {target.IndexName} ({parameters.Method}, {parameters}) in {seconds:F1} s, {ByteSize.Format(build.SizeBytes)}");
+        log?.WriteLine($"built {indexName} ({parameters.Method}, {parameters}) in {seconds:F1} s, {ByteSize.Format(build.SizeBytes)}");
         return build;
     }
 

@@ -19,28 +19,22 @@ internal sealed class IndexMaintainer
         _status = status;
     }
 
-    public async Task<string> MaintainAsync(TextWriter? log, CancellationToken cancellationToken)
+    public async Task<string> MaintainAsync(IndexTarget target, TextWriter? log, CancellationToken cancellationToken)
     {
-        var healed = await HealAsync(log, cancellationToken);
+        var healed = await HealAsync(target, log, cancellationToken);
         if (healed is { Finished: true })
         {
             return healed.Value.Message;
         }
 
-        var maintained = await MaintainValidAsync(log, cancellationToken);
+        var maintained = await MaintainValidAsync(target, log, cancellationToken);
         return healed is { Message: var spare } ? $"{spare}; {maintained}" : maintained;
     }
 
-    private async Task<string> MaintainValidAsync(TextWriter? log, CancellationToken cancellationToken)
+    private async Task<string> MaintainValidAsync(IndexTarget target, TextWriter? log, CancellationToken cancellationToken)
     {
-        var status = await _status.ReadAsync(cancellationToken);
-        IndexTarget? target;
-        await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken))
-        {
-            target = await VectorIndexCatalog.ActiveAsync(connection, cancellationToken);
-        }
-
-        if (target is null || status.IndexName != target.IndexName)
+        var status = await _status.ReadAsync(target, cancellationToken);
+        if (status.IndexName != target.IndexName)
         {
             return "no embedded rows: nothing to index yet";
         }
@@ -59,7 +53,7 @@ internal sealed class IndexMaintainer
                 return $"IVFFlat index is current: row count drifted {drift:P0} since its build";
             }
 
-            var build = await _builder.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Ivfflat), log, cancellationToken);
+            var build = await _builder.RebuildAsync(target, new IndexBuildOptions(VectorIndexManager.Ivfflat), log, cancellationToken);
             return baseline is null
                 ? $"rebuilt IVFFlat index ({build.Parameters}): no build of it was recorded"
                 : $"rebuilt IVFFlat index ({build.Parameters}): row count drifted {drift:P0} ({baseline:N0} -> {status.Rows:N0})";
@@ -77,27 +71,18 @@ internal sealed class IndexMaintainer
 
     // What it did, or null when the managed index is present and valid with no spare left over; Finished when
     // nothing else should run now (the index was just rebuilt, or cannot be yet).
-    private async Task<(string Message, bool Finished)?> HealAsync(TextWriter? log, CancellationToken cancellationToken)
+    private async Task<(string Message, bool Finished)?> HealAsync(IndexTarget target, TextWriter? log, CancellationToken cancellationToken)
     {
         VectorIndexRow? managed, spare;
         long rows;
         IndexBuild? lastBuild;
-        IndexTarget? found;
         await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken))
         {
-            found = await VectorIndexCatalog.ActiveAsync(connection, cancellationToken);
-            if (found is null)
-            {
-                return null;
-            }
-
-            managed = await VectorIndexCatalog.FindAsync(connection, found, found.IndexName, cancellationToken);
-            spare = await VectorIndexCatalog.FindAsync(connection, found, found.SpareName, cancellationToken);
-            rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, found, cancellationToken);
-            lastBuild = await IndexBuildHistory.LastAsync(connection, found, cancellationToken);
+            managed = await VectorIndexCatalog.FindAsync(connection, target, target.IndexName, cancellationToken);
+            spare = await VectorIndexCatalog.FindAsync(connection, target, target.SpareName, cancellationToken);
+            rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, target, cancellationToken);
+            lastBuild = await IndexBuildHistory.LastAsync(connection, target, cancellationToken);
         }
-
-        var target = found;
 
         if (managed is { IsValid: true })
         {
@@ -117,7 +102,7 @@ internal sealed class IndexMaintainer
         }
 
         var options = IndexBuildOptions.Recreating(managed is null ? lastBuild?.Parameters : managed.Parameters, rows);
-        var build = await _builder.RebuildAsync(options, log, cancellationToken);
+        var build = await _builder.RebuildAsync(target, options, log, cancellationToken);
         return (managed is null
             ? $"rebuilt the missing index {target.IndexName} ({build.Method}, {build.Parameters})"
             : $"rebuilt the invalid index {target.IndexName} ({build.Method}, {build.Parameters}): a failed concurrent build had left it unusable", true);

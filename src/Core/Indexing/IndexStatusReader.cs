@@ -11,15 +11,9 @@ internal sealed class IndexStatusReader
 
     public IndexStatusReader(NpgsqlDataSource dataSource) => _dataSource = dataSource;
 
-    public async Task<VectorIndexStatus> ReadAsync(CancellationToken cancellationToken)
+    public async Task<VectorIndexStatus> ReadAsync(IndexTarget target, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var target = await VectorIndexCatalog.ActiveAsync(connection, cancellationToken);
-        if (target is null)
-        {
-            return new VectorIndexStatus(null, null, null, false, 0, 0, null, null, null, "no model has embedded any image yet: nothing to index");
-        }
-
         var index = await VectorIndexCatalog.FindAnyAsync(connection, target, cancellationToken);
         var rows = await VectorIndexCatalog.CountEmbeddedAsync(connection, target, cancellationToken);
         if (index is null)

@@ -41,7 +41,7 @@ public sealed class IndexTuner
             throw new GalleryException("--queries must be between 10 and 10000 and --k between 1 and 100");
         }
 
-        var status = await new VectorIndexManager(_dataSource).GetStatusAsync(cancellationToken);
+        var status = await new VectorIndexManager(_dataSource).GetStatusAsync(cancellationToken: cancellationToken);
         if (status.IndexName is null || !status.IsValid)
         {
             throw new GalleryException("there is no valid vector index to tune: build one with dbfirst index rebuild");

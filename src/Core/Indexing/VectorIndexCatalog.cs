@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace DbFirst.Indexing;
 
-/// <summary>What PostgreSQL's catalog and the model registry say about the active model's vector indexes and the rows they cover.</summary>
+/// <summary>What PostgreSQL's catalog and a model's partition say about its vector indexes and the rows they cover.</summary>
 internal static class VectorIndexCatalog
 {
     // Any vector index, the managed one first: status reports whichever searches use.
@@ -24,43 +24,23 @@ internal static class VectorIndexCatalog
         WHERE i.indrelid = to_regclass('gallery.' || $1) AND c.relname = $2
         """;
 
-    private const string RowsSql = "SELECT count(*) FROM gallery.image_embeddings WHERE model_id = $1";
-
-    private const string ActiveSql = "SELECT id, dimension FROM gallery.clip_models WHERE state = 'active'";
-
-    /// <summary>The active model's index target; <see langword="null"/> before any model is registered.</summary>
-    public static async Task<IndexTarget?> ActiveAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(ActiveSql, connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new IndexTarget(reader.GetInt32(0), reader.GetInt32(1)) : null;
-    }
-
-    /// <summary>The active model's index target, or a <see cref="GalleryException"/> when nothing has been embedded yet.</summary>
-    public static async Task<IndexTarget> RequireActiveAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        await ActiveAsync(connection, cancellationToken)
-        ?? throw new GalleryException("no embedded rows yet: no model has embedded any image, so there is nothing to index (embed images first)");
-
-    /// <summary>The vector index searches use: the managed one when present, else a valid one, else any.</summary>
+    /// <summary>The vector index of the model's partition searches use: the managed one when present, else a valid one, else any.</summary>
     public static async Task<VectorIndexRow?> FindAnyAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(IndexesSql, connection) { Parameters = { new() { Value = target.Partition }, new() { Value = target.IndexName } } };
+        await using var command = new NpgsqlCommand(IndexesSql, connection) { Parameters = { new() { Value = target.Table }, new() { Value = target.IndexName } } };
         return await ReadAsync(command, cancellationToken);
     }
 
-    /// <summary>The index called <paramref name="name"/> on the target's partition, whatever its method.</summary>
+    /// <summary>The index called <paramref name="name"/> on the model's partition, whatever its method.</summary>
     public static async Task<VectorIndexRow?> FindAsync(NpgsqlConnection connection, IndexTarget target, string name, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(NamedIndexSql, connection) { Parameters = { new() { Value = target.Partition }, new() { Value = name } } };
+        await using var command = new NpgsqlCommand(NamedIndexSql, connection) { Parameters = { new() { Value = target.Table }, new() { Value = name } } };
         return await ReadAsync(command, cancellationToken);
     }
 
     /// <summary>The model's embeddings, the rows its index covers.</summary>
-    public static async Task<long> CountEmbeddedAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(RowsSql, connection) { Parameters = { new() { Value = target.ModelId } } };
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
+    public static async Task<long> CountEmbeddedAsync(NpgsqlConnection connection, IndexTarget target, CancellationToken cancellationToken) =>
+        await IndexSql.ScalarAsync<long>(connection, $"SELECT count(*) FROM gallery.{target.Table}", cancellationToken);
 
     private static async Task<VectorIndexRow?> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {

@@ -11,4 +11,10 @@ public interface ITextEmbedder
 
     /// <summary>Embeds <paramref name="text"/>; the result is L2-normalised. Safe to call from several threads.</summary>
     float[] Embed(string text);
+
+    /// <summary>
+    /// Embeds <paramref name="text"/> and names the model that did, as one answer: an embedder that follows the
+    /// registry's active model may switch between reading <see cref="Model"/> and calling <see cref="Embed"/>.
+    /// </summary>
+    TextEmbedding EmbedWithModel(string text) => new(Model, Embed(text));
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using DbFirst.Clip;
 using DbFirst.Database;
 using DbFirst.Indexing;
 
@@ -12,7 +13,7 @@ internal static class IndexCommand
 
     public static Command Create(GlobalOptions options, RunnerConsole console)
     {
-        var index = new Command("index", "Inspect, rebuild and tune the vector index on gallery.image_gallery.embedding");
+        var index = new Command("index", "Inspect, rebuild and tune a model's vector index: the active model's, or with --model NAME (or its folder) another registered one's, e.g. the staged model before promote");
         index.Subcommands.Add(Status(options, console));
         index.Subcommands.Add(Rebuild(options, console));
         index.Subcommands.Add(Tune(options, console));
@@ -26,7 +27,7 @@ internal static class IndexCommand
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
             await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
-            var status = await new VectorIndexManager(dataSource).GetStatusAsync(cancellationToken);
+            var status = await new VectorIndexManager(dataSource).GetStatusAsync(ModelName(parse, options), cancellationToken);
             if (parse.GetValue(json))
             {
                 await console.Out.WriteLineAsync(JsonSerializer.Serialize(status, DbFirstJson.Options));
@@ -80,7 +81,7 @@ internal static class IndexCommand
             var buildOptions = new IndexBuildOptions(parse.GetValue(type)!, parse.GetValue(lists), parse.GetValue(m), parse.GetValue(efConstruction));
             if (parse.GetValue(planOnly))
             {
-                var plan = await manager.PlanAsync(buildOptions, cancellationToken);
+                var plan = await manager.PlanAsync(buildOptions, ModelName(parse, options), cancellationToken);
                 if (parse.GetValue(json))
                 {
                     await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan }, DbFirstJson.Options));
@@ -96,9 +97,9 @@ internal static class IndexCommand
                 return CommandAction.Success;
             }
 
-            var planned = parse.GetValue(json) ? await manager.PlanAsync(buildOptions, cancellationToken) : null;
+            var planned = parse.GetValue(json) ? await manager.PlanAsync(buildOptions, ModelName(parse, options), cancellationToken) : null;
             var prefixed = new PrefixedWriter(console.Error);
-            var build = await manager.RebuildAsync(buildOptions, prefixed, cancellationToken);
+            var build = await manager.RebuildAsync(buildOptions, prefixed, ModelName(parse, options), cancellationToken);
             if (planned is not null)
             {
                 await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { plan = planned, build }, DbFirstJson.Options));
@@ -174,6 +175,27 @@ internal static class IndexCommand
             default:
                 // --type's own check names the allowed values.
                 return null;
+        }
+    }
+
+    // --model names the model whose index is meant: a registered name, or a model folder whose name is read from it.
+    // Only the option counts: Clip__ModelPath says which files a process loads, not which index a DBA means.
+    private static string? ModelName(ParseResult parse, GlobalOptions options)
+    {
+        var value = parse.GetValue(options.Model);
+        if (string.IsNullOrWhiteSpace(value) || !Directory.Exists(value))
+        {
+            return string.IsNullOrWhiteSpace(value) ? null : value;
+        }
+
+        try
+        {
+            using var model = ClipModel.Load(value);
+            return model.Name;
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidOperationException)
+        {
+            throw new GalleryException($"--model {value}: {e.Message}", e);
         }
     }
 

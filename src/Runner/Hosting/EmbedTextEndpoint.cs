@@ -87,8 +87,8 @@ internal static class EmbedTextEndpoint
         }
 
         var embedder = context.RequestServices.GetRequiredService<ITextEmbedder>();
-        var embedding = embedder.Embed(text);
-        var body = JsonSerializer.SerializeToUtf8Bytes(new EmbedTextResponse(embedder.Model, embedding.Length, embedding), DbFirstJson.Options);
+        var (model, embedding) = embedder.EmbedWithModel(text);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new EmbedTextResponse(model, embedding.Length, embedding), DbFirstJson.Options);
         if (nonce is not null)
         {
             var key = context.RequestServices.GetRequiredService<EncoderKey>();

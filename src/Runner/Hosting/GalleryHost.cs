@@ -132,7 +132,8 @@ internal static class GalleryHost
             provider.GetRequiredService<EmbeddingOptions>(),
             provider.GetRequiredService<ILogger<EmbeddingPipeline>>()));
         services.AddTransient<EmbedPendingJob>();
-        services.AddSingleton<ITextEmbedder>(new ClipTextEmbedder(model));
+        // The text encoder follows the registry's active model, so a promote or rollback needs no restart.
+        services.AddSingleton<ITextEmbedder>(provider => new ActiveModelTextEmbedder(provider.GetRequiredService<NpgsqlDataSource>(), model));
         services.AddSingleton(provider => new EncoderKey(provider.GetRequiredService<NpgsqlDataSource>()));
         // Index builds and swaps need table ownership (PostgreSQL 15 has no narrower right), so maintain-index
         // alone works through the owner login; every other job uses the runtime login's data source.
