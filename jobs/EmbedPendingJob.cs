@@ -4,7 +4,8 @@ using Hangfire;
 namespace DbFirst.Jobs;
 
 /// <summary>
-/// Recurring job <c>embed-pending</c>: embeds every row still without an embedding. Safe to run twice or on many
+/// Recurring job <c>embed-pending</c>: embeds every row still pending for the registry's active model, then backfills
+/// the staged model (if any), each model loaded once per process from its registered folder. Safe to run twice or on many
 /// servers at once, because the pipeline claims rows with <c>FOR NO KEY UPDATE SKIP LOCKED</c>; no
 /// <c>DisableConcurrentExecution</c> is needed or used.
 /// </summary>
@@ -13,12 +14,13 @@ internal sealed class EmbedPendingJob
     /// <summary>Hangfire's id for the recurring job.</summary>
     public const string Id = "embed-pending";
 
-    private readonly EmbeddingPipeline _pipeline;
+    private readonly RegistryEmbedding _embedding;
 
-    public EmbedPendingJob(EmbeddingPipeline pipeline) => _pipeline = pipeline;
+    public EmbedPendingJob(RegistryEmbedding embedding) => _embedding = embedding;
 
     /// <summary>
-    /// Embeds up to <paramref name="limit"/> rows (all when null). Hangfire cancels <paramref name="cancellationToken"/>
+    /// Embeds up to <paramref name="limit"/> rows per model (all when null). A staged model whose files cannot be
+    /// loaded here is named in the job's result and log; the active model's rows are embedded all the same. Hangfire cancels <paramref name="cancellationToken"/>
     /// when the server shuts down; the pipeline then commits the batch in hand and returns.
     /// </summary>
     /// <remarks>
@@ -28,7 +30,17 @@ internal sealed class EmbedPendingJob
     [AutomaticRetry(Attempts = 2)]
     public async Task<string> RunAsync(int? limit, CancellationToken cancellationToken)
     {
-        var result = await _pipeline.RunAsync(new EmbeddingRequest(limit), progress: null, cancellationToken);
-        return $"{result.Embedded} embedded, {result.FailedPermanently + result.FailedTransiently} failed, {result.Elapsed.TotalSeconds:F1} s with {result.Model}";
+        var result = await _embedding.RunAsync(new EmbeddingRequest(limit), run: null, cancellationToken);
+        var lines = new List<string> { Describe(result.Active) };
+        if (result.Staged is { } staged)
+        {
+            lines.Add($"staged: {Describe(staged)}");
+        }
+
+        lines.AddRange(result.Problems);
+        return string.Join("; ", lines);
     }
+
+    private static string Describe(EmbeddingResult result) =>
+        $"{result.Embedded} embedded, {result.FailedPermanently + result.FailedTransiently} failed, {result.Elapsed.TotalSeconds:F1} s with {result.Model}";
 }

@@ -8,8 +8,8 @@ using Spectre.Console;
 namespace DbFirst.Runner.Commands;
 
 /// <summary>
-/// <c>dbfirst embed [--limit N] [--reembed] [--json]</c>: embeds pending rows now, with the same pipeline as the
-/// <c>embed-pending</c> job. Ctrl-C or SIGTERM stops after the batch in hand is committed.
+/// <c>dbfirst embed [--limit N] [--reembed] [--json]</c>: embeds the active model's pending rows, then backfills the
+/// staged model (each up to --limit rows), as the <c>embed-pending</c> job does. Ctrl-C or SIGTERM stops after the batch in hand is committed.
 /// </summary>
 internal static class EmbedCommand
 {
@@ -36,16 +36,23 @@ internal static class EmbedCommand
             using var model = ClipModelLoader.Load(context);
             await GalleryHost.EnsureMigratedAsync(context.ConnectionString, cancellationToken);
             await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
-            var pipeline = new EmbeddingPipeline(dataSource, new ClipImageEmbedder(model), settings);
+            using var embedding = new RegistryEmbedding(dataSource, new ClipImageEmbedder(model), settings);
             var request = new EmbeddingRequest(parse.GetValue(limit));
             if (parse.GetValue(reembed))
             {
                 await console.Error.WriteLineAsync("dbfirst: --reembed is no longer needed: rows embedded only by another model are pending for this one");
             }
 
-            var result = console.IsInteractive
-                ? await RunWithProgressAsync(pipeline, request, console, cancellationToken)
-                : await pipeline.RunAsync(request, progress: null, cancellationToken);
+            var result = await embedding.RunAsync(
+                request,
+                console.IsInteractive
+                    ? (pipeline, token) => RunWithProgressAsync(pipeline, request, console, token)
+                    : null,
+                cancellationToken);
+            foreach (var problem in result.Problems)
+            {
+                await console.Error.WriteLineAsync($"dbfirst: {TerminalText.Escape(problem)}");
+            }
 
             if (parse.GetValue(json))
             {
@@ -53,10 +60,11 @@ internal static class EmbedCommand
             }
             else
             {
-                await console.Out.WriteLineAsync(
-                    $"embedded {result.Embedded}, failed {result.FailedPermanently + result.FailedTransiently} " +
-                    $"({result.FailedPermanently} permanently), {result.RowsPerSecond:F1} images/s with {result.Model}" +
-                    (result.Stopped ? " (stopped early)" : ""));
+                await console.Out.WriteLineAsync(Describe(result.Active));
+                if (result.Staged is { } staged)
+                {
+                    await console.Out.WriteLineAsync($"staged: {Describe(staged)}");
+                }
             }
 
             return result.Stopped ? CommandAction.Cancelled : CommandAction.Success;
@@ -65,20 +73,37 @@ internal static class EmbedCommand
         return command;
     }
 
-    /// <summary>The <c>--json</c> summary; also what <c>bench embed</c> records.</summary>
-    public static object Summary(EmbeddingResult result) => new
+    /// <summary>
+    /// The <c>--json</c> summary: the active model's figures under today's keys, the staged model's backfill under
+    /// <c>staged</c> (same shape, null when none ran), and <c>problems</c> (models that could not be loaded here).
+    /// </summary>
+    public static object Summary(RegistryEmbeddingResult result)
     {
-        model = result.Model,
-        embedded = result.Embedded,
-        failed = result.FailedPermanently + result.FailedTransiently,
-        failed_permanently = result.FailedPermanently,
-        will_retry = result.FailedTransiently,
-        released = result.Released,
-        batches = result.Batches,
-        elapsed_s = Math.Round(result.Elapsed.TotalSeconds, 3),
-        images_per_s = Math.Round(result.RowsPerSecond, 1),
-        stopped = result.Stopped,
+        var active = (Dictionary<string, object?>)Summary(result.Active);
+        active["staged"] = result.Staged is null ? null : Summary(result.Staged);
+        active["problems"] = result.Problems;
+        return active;
+    }
+
+    /// <summary>One model's figures.</summary>
+    public static object Summary(EmbeddingResult result) => new Dictionary<string, object?>
+    {
+        ["model"] = result.Model,
+        ["embedded"] = result.Embedded,
+        ["failed"] = result.FailedPermanently + result.FailedTransiently,
+        ["failed_permanently"] = result.FailedPermanently,
+        ["will_retry"] = result.FailedTransiently,
+        ["released"] = result.Released,
+        ["batches"] = result.Batches,
+        ["elapsed_s"] = Math.Round(result.Elapsed.TotalSeconds, 3),
+        ["images_per_s"] = Math.Round(result.RowsPerSecond, 1),
+        ["stopped"] = result.Stopped,
     };
+
+    private static string Describe(EmbeddingResult result) =>
+        $"embedded {result.Embedded}, failed {result.FailedPermanently + result.FailedTransiently} " +
+        $"({result.FailedPermanently} permanently), {result.RowsPerSecond:F1} images/s with {result.Model}" +
+        (result.Stopped ? " (stopped early)" : "");
 
     private static async Task<EmbeddingResult> RunWithProgressAsync(
         EmbeddingPipeline pipeline, EmbeddingRequest request, RunnerConsole console, CancellationToken cancellationToken)

@@ -126,11 +126,12 @@ internal static class GalleryHost
         services.AddSingleton(model);
         services.AddSingleton<IImageEmbedder>(new ClipImageEmbedder(model));
         services.AddSingleton(settings.Embedding);
-        services.AddSingleton(provider => new EmbeddingPipeline(
+        // One per process: the models it loads from the registry's folders are kept for every later job run.
+        services.AddSingleton(provider => new RegistryEmbedding(
             provider.GetRequiredService<NpgsqlDataSource>(),
             provider.GetRequiredService<IImageEmbedder>(),
             provider.GetRequiredService<EmbeddingOptions>(),
-            provider.GetRequiredService<ILogger<EmbeddingPipeline>>()));
+            provider.GetRequiredService<ILoggerFactory>()));
         services.AddTransient<EmbedPendingJob>();
         // The text encoder follows the registry's active model, so a promote or rollback needs no restart.
         services.AddSingleton<ITextEmbedder>(provider => new ActiveModelTextEmbedder(provider.GetRequiredService<NpgsqlDataSource>(), model));
