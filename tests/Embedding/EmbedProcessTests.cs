@@ -78,6 +78,42 @@ public sealed class EmbedProcessTests : IDisposable
         Assert.Equal((long)rows, await database.ScalarAsync<long>($"SELECT count(*) FROM {TestEmbeddings.Active} JOIN gallery.image_gallery g ON g.id = e.image_id WHERE g.embed_attempts = 0"));
     }
 
+    [Fact]
+    public async Task TwoProcessesDuringABackfill_KeepTheActiveModelCurrentThenBackfill_EachRowAndModelOnce()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        const int rows = 400, added = 40;
+        await GalleryRows.InsertAsync(database, WriteJpegs(rows, 128, 96));
+        var environment = Environment(database, batchSize: 16);
+        using (var first = DbFirstProcess.Start(environment, Args(database)))
+        {
+            var (exitCode, _, stderr) = await first.WaitAsync(TimeSpan.FromMinutes(3));
+            Assert.True(exitCode == 0, stderr);
+        }
+
+        await database.ExecuteAsync($"SELECT gallery.stage_model('tiny-clip-test-384', 384, '{TestPaths.TinyClip384Model}', 'immich')");
+        await GalleryRows.InsertAsync(database, WriteJpegs(added, 128, 96, "added"));
+
+        using var one = DbFirstProcess.Start(environment, Args(database));
+        using var two = DbFirstProcess.Start(environment, Args(database));
+        var results = await Task.WhenAll(one.WaitAsync(TimeSpan.FromMinutes(5)), two.WaitAsync(TimeSpan.FromMinutes(5)));
+
+        Assert.All(results, r => Assert.True(r.ExitCode == 0, r.Error));
+        var summaries = results.Select(r => JsonDocument.Parse(r.Out).RootElement).ToList();
+        Assert.All(summaries, s => Assert.Equal("tiny-clip-test", s.GetProperty("model").GetString()));
+        Assert.All(summaries, s => Assert.Equal("tiny-clip-test-384", s.GetProperty("staged").GetProperty("model").GetString()));
+        Assert.Equal(added, summaries.Sum(s => s.GetProperty("embedded").GetInt32()));
+        Assert.Equal(rows + added, summaries.Sum(s => s.GetProperty("staged").GetProperty("embedded").GetInt32()));
+        Assert.All(summaries, s => Assert.Equal(0, s.GetProperty("problems").GetArrayLength()));
+        Assert.Equal("tiny-clip-test:440:440:440,tiny-clip-test-384:440:440:440", await database.ScalarAsync<string>("""
+            SELECT string_agg(m.name || ':' || c.embedded || ':' || e.n || ':' || e.images, ',' ORDER BY m.id)
+            FROM gallery.clip_models m
+            JOIN gallery.model_coverage() c ON c.model_id = m.id
+            JOIN (SELECT model_id, count(*) AS n, count(DISTINCT image_id) AS images FROM gallery.image_embeddings GROUP BY model_id) e ON e.model_id = m.id
+            """));
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_gallery WHERE embed_attempts > 0"));
+    }
+
     private static string[] Args(TestDatabase database) =>
         ["embed", "--json", "--model", TestPaths.TinyClipModel, "--connection", $"{database.ConnectionString};Application Name={ApplicationName}"];
 
@@ -87,12 +123,12 @@ public sealed class EmbedProcessTests : IDisposable
         ["DOTNET_gcServer"] = "0",
     };
 
-    private List<string> WriteJpegs(int count, int width, int height)
+    private List<string> WriteJpegs(int count, int width, int height, string prefix = "photo")
     {
         var paths = new List<string>(count);
         for (var i = 0; i < count; i++)
         {
-            var path = Path.Combine(_directory, $"photo-{i:D5}.jpg");
+            var path = Path.Combine(_directory, $"{prefix}-{i:D5}.jpg");
             TestImages.WriteJpeg(path, width, height, seed: i);
             paths.Add(path);
         }
