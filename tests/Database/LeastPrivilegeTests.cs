@@ -85,6 +85,34 @@ public sealed class LeastPrivilegeTests : IClassFixture<PostgresFixture>
     }
 
     [Fact]
+    public async Task RuntimeLogin_EmbedsTheActiveModelAndBackfillsTheStagedOne()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var runtime = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = LocalCluster.RuntimeLogin }.ConnectionString;
+        var folder = Directory.CreateTempSubdirectory("dbfirst-runtime-embed-");
+        try
+        {
+            TestImages.WriteJpeg(Path.Combine(folder.FullName, "a.jpg"), 64, 48, seed: 1);
+            await GalleryRows.InsertAsync(database, [Path.Combine(folder.FullName, "a.jpg")]);
+            await database.ExecuteAsync($"""
+                SELECT gallery.ensure_active_model('active', 512);
+                SELECT gallery.stage_model('tiny-clip-test-384', 384, '{TestPaths.TinyClip384Model}', 'immich');
+                """);
+            await using var dataSource = GalleryDataSource.Create(runtime);
+            using var embedding = new DbFirst.Embedding.RegistryEmbedding(dataSource, new CountingEmbedder("active"), new DbFirst.Embedding.EmbeddingOptions());
+
+            var result = await embedding.RunAsync(new DbFirst.Embedding.EmbeddingRequest());
+
+            Assert.Equal((1, 1), (result.Active.Embedded, result.Staged?.Embedded));
+            Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.embedding_pending"));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task RunningServe_HasNoSuperuserSession_AndPublishesALoopbackUrl()
     {
         var database = _fixture.Database;
