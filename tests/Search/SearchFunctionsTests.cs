@@ -187,7 +187,7 @@ public sealed class SearchFunctionsTests : IClassFixture<SearchGalleryFixture>
         var most = await search.SearchByEmbeddingAsync(query, GallerySearch.MaxK);
         var mostSimilar = await search.SimilarAsync(id, GallerySearch.MaxSimilarK);
         await ScalarAsync("SELECT count(*) FROM gallery.search_descriptions('x', $1)", GallerySearch.MaxK);
-        var overSearch = await RejectedAsync("SELECT count(*) FROM gallery.search_by_embedding((SELECT embedding FROM gallery.image_gallery LIMIT 1), $1)", GallerySearch.MaxK + 1);
+        var overSearch = await RejectedAsync("SELECT count(*) FROM gallery.search_by_embedding((SELECT embedding FROM gallery.image_embeddings LIMIT 1), $1)", GallerySearch.MaxK + 1);
         var overDescriptions = await RejectedAsync("SELECT count(*) FROM gallery.search_descriptions('x', $1)", GallerySearch.MaxK + 1);
         var overHybrid = await RejectedAsync("SELECT count(*) FROM gallery.hybrid_search('x', $1)", GallerySearch.MaxK + 1);
         var overSimilar = await RejectedAsync($"SELECT count(*) FROM gallery.similar_images({id}, $1)", GallerySearch.MaxSimilarK + 1);
