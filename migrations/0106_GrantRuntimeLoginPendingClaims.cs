@@ -6,7 +6,7 @@ namespace DbFirst.Migrations;
 /// Lets the runtime login <c>dbfirst_app</c> lock the rows of <c>gallery.embedding_pending</c> it claims (a row lock
 /// needs UPDATE), which migration 100 left out: embedding as the runtime login failed.
 /// </summary>
-[Migration(106, "Grant dbfirst_app UPDATE on embedding_pending, for the embedding claims' row locks")]
+[Migration(106, "Grant dbfirst_app UPDATE on the embedding queue, for the claims' row locks")]
 public sealed class GrantRuntimeLoginPendingClaims : Migration
 {
     /// <inheritdoc />

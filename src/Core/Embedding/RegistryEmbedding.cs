@@ -154,9 +154,8 @@ internal sealed class RegistryEmbedding : IDisposable
                 or InvalidOperationException or OnnxRuntimeException or GalleryException)
             {
                 clip?.Dispose();
-                var reason = e is GalleryException ? e.Message : $"{e.GetType().Name}: {e.Message}";
                 _loaded[model.Id] = new LoadedModel(null,
-                    $"cannot load the {model.State} model {model.Name} from {model.Source}: {reason}");
+                    $"cannot load the {model.State} model {model.Name} from {model.Source}: {e.Message}");
                 return null;
             }
         }
