@@ -28,6 +28,8 @@ public sealed class SearchGalleryFixture : IAsyncLifetime
     {
         _database = await TestDatabase.CreateAsync();
         DataSource = _database.CreateDataSource();
+        // The runner's search commands encode text with the active model: the offline model's name makes that the one they hold.
+        await TestEmbeddings.RegisterActiveAsync(_database, "tiny-clip-test", 512);
         var vectors = SyntheticGallery.GaussianMixture(Count, 512, Clusters, seed: 42);
         var ids = await SyntheticGallery.LoadAsync(DataSource, vectors, Clusters);
         var first = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using DbFirst.Claude;
 using DbFirst.Database;
+using DbFirst.Runner.Hosting;
 using Npgsql;
 
 namespace DbFirst.Runner.Commands;
@@ -19,7 +20,12 @@ internal static class AskCommand
         var k = new Option<int>("-k") { Description = "How many of the nearest images to show Claude", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "Print {answer, model, images, usage} as JSON" };
         var command = new Command("ask", "Ask Claude a question about the images a search of the gallery returns") { question, k, json };
-        var createRetriever = retrieverFactory ?? ((context, parse, dataSource) => new ClipImageRetriever(dataSource, ClipModelLoader.Load(context)));
+        var createRetriever = retrieverFactory ?? ((context, parse, dataSource) =>
+        {
+            var model = ClipModelLoader.Load(context);
+            var embedder = new ActiveModelTextEmbedder(dataSource, model);
+            return new ClipImageRetriever(dataSource, embedder, embedder, model);
+        });
 
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DbFirst.Database;
+using DbFirst.Runner.Hosting;
 using DbFirst.Search;
 
 namespace DbFirst.Runner.Commands;
@@ -21,14 +22,16 @@ internal static class SearchCommand
                 throw new GalleryException("the search text is empty");
             }
 
-            float[] embedding;
+            await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
+            TextEmbedding embedding;
             using (var model = ClipModelLoader.Load(context))
+            using (var embedder = new ActiveModelTextEmbedder(dataSource, model))
             {
-                embedding = new ClipTextEmbedder(model).Embed(query);
+                // The registry's active model encodes the text: after a promote this process's own model may be the old one.
+                embedding = embedder.EmbedWithModel(query);
             }
 
-            await using var dataSource = GalleryDataSource.Create(context.ConnectionString);
-            var hits = await new GallerySearch(dataSource).SearchByEmbeddingAsync(embedding, parse.GetValue(output.K), output.Filter(parse), cancellationToken);
+            var hits = await new GallerySearch(dataSource).SearchByTextEmbeddingAsync(embedding, parse.GetValue(output.K), output.Filter(parse), cancellationToken);
             await output.WriteAsync(console, parse, dataSource, $"Search: \u201c{query}\u201d", hits, null, cancellationToken);
             return CommandAction.Success;
         });

@@ -1,11 +1,12 @@
 using DbFirst.Claude;
 using DbFirst.Clip;
+using DbFirst.Search;
 using Npgsql;
 
 namespace DbFirst.Runner.Gallery;
 
 /// <summary>
-/// The page's ask box: <c>dbfirst ask</c>'s <see cref="GalleryAsker"/> over the host's one model and data source.
+/// The page's ask box: <c>dbfirst ask</c>'s <see cref="GalleryAsker"/> over the host's text encoder (it follows the active model) and data source.
 /// Without an API key it is off and says so; answers already in <c>gallery.ask_cache</c> cost no call.
 /// </summary>
 internal sealed class GalleryAskService : IDisposable
@@ -17,9 +18,9 @@ internal sealed class GalleryAskService : IDisposable
     private readonly GalleryAsker? _asker;
     private readonly ClipImageRetriever _retriever;
 
-    public GalleryAskService(NpgsqlDataSource dataSource, ClipModel model, ClaudeOptions options)
+    public GalleryAskService(NpgsqlDataSource dataSource, ITextEmbedder embedder, ClaudeOptions options)
     {
-        _retriever = new ClipImageRetriever(dataSource, model, ownsModel: false);
+        _retriever = new ClipImageRetriever(dataSource, embedder);
         if (!string.IsNullOrEmpty(options.ApiKey))
         {
             _claude = new ClaudeClient(options);

@@ -112,7 +112,7 @@ internal static class GalleryHost
         services.AddSingleton(provider => new GalleryPageStore(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(provider => new CachedGalleryStatus(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton(provider => new GalleryAskService(
-            provider.GetRequiredService<NpgsqlDataSource>(), model, provider.GetRequiredService<ClaudeOptions>()));
+            provider.GetRequiredService<NpgsqlDataSource>(), provider.GetRequiredService<ITextEmbedder>(), provider.GetRequiredService<ClaudeOptions>()));
         services.AddSingleton(new ThumbnailCache(settings.Thumbnails.Directory, settings.Thumbnails.MaxBytes, new IngestedFileReader(settings.Embedding.Files)));
     }
 
