@@ -41,12 +41,13 @@ internal static class SearchPage
             var filter = query.Filter();
             var embedder = http.RequestServices.GetRequiredService<ITextEmbedder>();
             var wanted = Math.Min(query.K, (query.Page + 1) * PageSize);
+            var text = embedder.EmbedWithModel(query.Text);
             var hits = await http.RequestServices.GetRequiredService<GallerySearch>()
-                .SearchByEmbeddingAsync(embedder.Embed(query.Text), wanted, filter, http.RequestAborted);
+                .SearchByTextEmbeddingAsync(text, wanted, filter, http.RequestAborted);
             var shown = hits.Skip(query.Page * PageSize).ToList();
             var details = await http.RequestServices.GetRequiredService<GalleryPageStore>().ByIdsAsync(shown.Select(h => h.Id).ToList(), http.RequestAborted);
             html.Append("<h2>").Append(GalleryHtml.Encode($"\u201c{query.Text}\u201d")).Append("</h2>\n<p class=\"muted\">")
-                .Append(hits.Count == 0 ? "No embedded image matches." : $"Results {query.Page * PageSize + 1}–{query.Page * PageSize + shown.Count} of the {query.K} nearest, nearest first (cosine distance), model {GalleryHtml.Encode(embedder.Model)}.")
+                .Append(hits.Count == 0 ? "No embedded image matches." : $"Results {query.Page * PageSize + 1}–{query.Page * PageSize + shown.Count} of the {query.K} nearest, nearest first (cosine distance), model {GalleryHtml.Encode(text.Model)}.")
                 .Append("</p>\n<div class=\"grid\" id=\"results\">\n");
             for (var i = 0; i < shown.Count; i++)
             {
