@@ -25,26 +25,13 @@ public sealed record IngestReport(
     IReadOnlyList<string> Missing,
     long Pruned,
     IReadOnlyList<IReadOnlyList<string>> Duplicates,
-    long SymlinksSkipped)
+    // The --json key keeps the camelCase it was published with.
+    [property: JsonPropertyName("symlinksSkipped")] long SymlinksSkipped)
 {
     /// <summary>Whether any row was added or changed, i.e. there may be new work for the embedding job.</summary>
+    [JsonIgnore]
     public bool ChangedRows => Added + Updated > 0;
 
-    /// <summary>The <c>--json</c> summary: one object, keys in a fixed order.</summary>
-    public string ToJson() => JsonSerializer.Serialize(
-        new JsonSummary(Scanned, Added, Updated, Unchanged, Unsupported, Failed, Missing, Pruned, Duplicates, SymlinksSkipped),
-        DbFirstJson.Options);
-
-    /// <summary>The summary's keys; <c>symlinksSkipped</c> keeps the camelCase it was published with.</summary>
-    private sealed record JsonSummary(
-        long Scanned,
-        long Added,
-        long Updated,
-        long Unchanged,
-        long Unsupported,
-        IReadOnlyList<IngestFailure> Failed,
-        IReadOnlyList<string> Missing,
-        long Pruned,
-        IReadOnlyList<IReadOnlyList<string>> Duplicates,
-        [property: JsonPropertyName("symlinksSkipped")] long SymlinksSkipped);
+    /// <summary>The <c>--json</c> summary: one object, keys in the record's order.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, DbFirstJson.Options);
 }
