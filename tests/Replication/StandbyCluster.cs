@@ -16,7 +16,7 @@ internal static class StandbyCluster
     public static string Name => $"{TestCluster.VersionAndName?.Split(' ')[1]}_replica";
 
     public static string? CannotRunReason =>
-        TestCluster.CannotRestartReason is { } reason ? reason.Replace("restarted", "copied to a standby", StringComparison.Ordinal)
+        TestCluster.CannotRestartReason is { } reason ? $"scripts/db.sh replica cannot run against the test cluster: {reason}"
         : Environment.GetEnvironmentVariable("DBFIRST_TEST_CONNECTION") is not null ? "DBFIRST_TEST_CONNECTION names a server scripts/db.sh does not manage"
         : null;
 
