@@ -15,6 +15,7 @@ internal sealed class WorkersBenchmark
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan ClaimPoll = TimeSpan.FromMilliseconds(50);
+    private const int WarmUpRowsPerWorker = 64;
 
     private const string TransactionsSql = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1";
 
@@ -97,6 +98,11 @@ internal sealed class WorkersBenchmark
         try
         {
             await Task.WhenAll(processes.Select(p => p.WaitReadyAsync(StartTimeout, cancellationToken)));
+
+            // One small round first, so the measured pickup is not a fresh process's first job (JIT, first connections).
+            var warmUp = await QueueRowsAsync(dataSource, Path.Combine(files, $"warm-up-{workers}"), WarmUpRowsPerWorker * workers, cancellationToken);
+            await EnqueueAsync(environment, workers, cancellationToken);
+            await WaitEmbeddedAsync(dataSource, warmUp, modelId, StartTimeout, cancellationToken);
             await Task.Delay(WarmUp, cancellationToken);
 
             _log.WriteLine($"{workers} worker(s): idle for {idle.TotalSeconds:F0} s...");
@@ -108,20 +114,16 @@ internal sealed class WorkersBenchmark
             var ids = await QueueRowsAsync(dataSource, Path.Combine(files, $"workers-{workers}"), rows, cancellationToken);
             _log.WriteLine($"{workers} worker(s): {rows} rows queued, enqueuing embed-pending {workers}×...");
             var enqueuedAt = await DatabaseNowAsync(dataSource, cancellationToken);
-            var runtime = environment["ConnectionStrings__Gallery"];
-            for (var i = 0; i < workers; i++)
-            {
-                await EmbeddingJobQueue.EnqueueAsync(runtime, cancellationToken);
-            }
-
+            await EnqueueAsync(environment, workers, cancellationToken);
             var doneAt = await WaitEmbeddedAsync(dataSource, ids, modelId, claimTimeout, cancellationToken);
+            var load = LoadAverage();
             var (embedded, pickup, claim, failed) = await OutcomeAsync(dataSource, ids, modelId, enqueuedAt, doneAt, cancellationToken);
 
             _log.WriteLine($"{workers} worker(s): stopping...");
             var reports = await Task.WhenAll(processes.Select(p => p.StopAsync(StopTimeout, cancellationToken)));
             var row = new WorkersBenchmarkRow(
                 workers, idle.TotalSeconds, transactions, sessions, rows, pickup, claim, embedded,
-                reports.Sum(r => (long)r.EncodedRows), reports.Select(r => r.EncodedRows).ToList(), failed);
+                reports.Sum(r => (long)r.EncodedRows) - warmUp.Length, reports.Select(r => r.EncodedRows).ToList(), failed, load);
             _log.WriteLine($"{workers} worker(s): {row.IdleTransactionsPerWorkerSecond:F2} idle transactions/s per worker, {row.ClaimsPerSecond:F0} rows/s, each row once: {row.EachRowOnce}");
             return row;
         }
@@ -131,6 +133,29 @@ internal sealed class WorkersBenchmark
             {
                 process.Dispose();
             }
+        }
+    }
+
+    // Through the product's own enqueue (what ingest does), once per worker process so that each can take one.
+    private static async Task EnqueueAsync(IReadOnlyDictionary<string, string> environment, int jobs, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < jobs; i++)
+        {
+            await EmbeddingJobQueue.EnqueueAsync(environment["ConnectionStrings__Gallery"], cancellationToken);
+        }
+    }
+
+    // The machine's 1-minute load average (Linux), which the claim rate depends on; NaN where there is none.
+    private static double LoadAverage()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.Parse(first, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return double.NaN;
         }
     }
 
