@@ -52,7 +52,12 @@ internal static class BenchWorkersCommand
                 cancellationToken);
             await console.Out.WriteAsync(markdown);
             await console.Error.WriteLineAsync($"dbfirst: results written to {path}");
-            return result.EachRowOnce ? CommandAction.Success : CommandAction.Failure;
+            if (!result.EachRowOnce)
+            {
+                throw new GalleryException("some row was not embedded exactly once (the rows marked NO in the table)");
+            }
+
+            return CommandAction.Success;
         });
 
         return command;

@@ -21,9 +21,11 @@ internal sealed record HangfirePolling(TimeSpan QueuePollInterval, TimeSpan Sche
 {
     /// <summary>
     /// Measured with <c>dbfirst bench workers</c> (README, Scaling out): with LISTEN/NOTIFY a new job starts at once,
-    /// so the queue is polled once a minute as a fallback instead of every 5 s.
+    /// so the queue is polled once a minute as a fallback instead of every 5 s; the schedulers' distributed-lock
+    /// round trips were then the largest idle cost, so they look every 30 s instead of Hangfire's 15 (a retry or a
+    /// recurring run may start up to 30 s late; ingest enqueues its embedding run directly).
     /// </summary>
-    public static HangfirePolling Default { get; } = new(TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(15), LongPolling: true);
+    public static HangfirePolling Default { get; } = new(TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(30), LongPolling: true);
 
     // Hangfire.PostgreSql refuses a queue poll interval under 50 ms.
     private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(50);
