@@ -91,6 +91,11 @@ public sealed class SearchBenchmark
             results.Add(new SearchBenchmarkRow("tuned HNSW", $"{hnsw.Parameters}; hnsw.ef_search = {hnswTune.Chosen.Value}", tunedHnsw.Recall, tunedHnsw.P50, tunedHnsw.P95, hnsw.BuildSeconds));
             Report(results[^1]);
 
+            var quantized = await new QuantizedIndexBenchmark(dataSource, Dimensions, _log).RunAsync(
+                probes, exact.KthDistances, k, hnsw, hnswTune.Chosen.Value, cancellationToken);
+            results.AddRange(quantized.Rows);
+            notes.AddRange(quantized.Notes);
+
             if (embedUrl is not null && embedder is not null)
             {
                 results.AddRange(await TextSearchAsync(dataSource, embedUrl, embedder, Math.Min(queries, 100), k, cancellationToken));
