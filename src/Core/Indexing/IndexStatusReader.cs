@@ -28,7 +28,7 @@ internal sealed class IndexStatusReader
         var (value, note) = await ReadSettingAsync(connection, setting, cancellationToken);
         value ??= hnsw ? "40" : "1";
         note ??= "pgvector's default (dbfirst index tune picks a value for a target recall)";
-        return new VectorIndexStatus(index.Name, index.Method, index.Parameters, index.IsValid, index.SizeBytes, rows, lastBuild, setting, value, note);
+        return new VectorIndexStatus(index.Name, index.Method, index.Parameters, index.IsValid, index.SizeBytes, rows, lastBuild, setting, value, note, index.Precision);
     }
 
     private static async Task<(string? Value, string? Note)> ReadSettingAsync(NpgsqlConnection connection, string key, CancellationToken cancellationToken)
