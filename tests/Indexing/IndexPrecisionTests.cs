@@ -171,6 +171,22 @@ public sealed class IndexPrecisionTests
     }
 
     [Fact]
+    public async Task Tune_OnAHalfIndex_ReachesTheTarget_ThroughTheSearchFunctions()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(3000, 512, 30, seed: 29), 30);
+        await new VectorIndexManager(dataSource).RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: IndexPrecision.Half));
+        var log = new StringWriter();
+
+        var report = await new IndexTuner(dataSource).TuneAsync(new TuneOptions(TargetRecall: 0.98, Queries: 60, K: 10), log);
+
+        Assert.True(report.ReachedTarget, log.ToString());
+        Assert.True(report.HeldOut.Recall >= 0.98, log.ToString());
+        Assert.Equal(IndexPrecision.Half, (await new VectorIndexManager(dataSource).GetStatusAsync()).Precision);
+    }
+
+    [Fact]
     public async Task Plan_AtHalfPrecision_CountsTwoBytesADimension()
     {
         await using var database = await TestDatabase.CreateAsync();
