@@ -88,6 +88,9 @@ public sealed class SearchBenchmark
                 Add(results, new SearchBenchmarkRow("exact scan", "sequential scan", 1.0, exact.P50, exact.P95, null));
             }
 
+            // The report is rewritten after each configuration, so a long run stopped part-way keeps what it measured.
+            Task SaveAsync() => WriteReportAsync(options, set, results, notes, cancellationToken);
+            await SaveAsync();
             var manager = new VectorIndexManager(dataSource);
             var tuner = new IndexTuner(dataSource);
             if (configs.Contains(SearchConfigurations.SeedIvfflat))
@@ -103,6 +106,7 @@ public sealed class SearchBenchmark
                 var seed = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
                 Add(results, new SearchBenchmarkRow("seed: IVFFlat, default lists, default probes", "lists = 100; ivfflat.probes = 1", seed.Recall, seed.P50, seed.P95, seedBuild,
                     size, peak, long.Parse(memory, CultureInfo.InvariantCulture)));
+                await SaveAsync();
             }
 
             var tune = new TuneOptions(options.TargetRecall, 100, k);
@@ -113,6 +117,7 @@ public sealed class SearchBenchmark
                 var tunedIvf = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
                 Add(results, new SearchBenchmarkRow("tuned IVFFlat", $"{ivf.Parameters}; ivfflat.probes = {ivfTune.Chosen.Value}", tunedIvf.Recall, tunedIvf.P50, tunedIvf.P95, ivf.BuildSeconds,
                     ivf.SizeBytes, peak, plan.MaintenanceWorkMemBytes));
+                await SaveAsync();
             }
 
             if (configs.Contains(SearchConfigurations.HnswDefault) || configs.Contains(SearchConfigurations.Hnsw) || configs.Contains(SearchConfigurations.HnswBuild))
@@ -127,6 +132,7 @@ public sealed class SearchBenchmark
                         var measured = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
                         Add(results, new SearchBenchmarkRow("default HNSW", $"{hnsw.Parameters}; hnsw.ef_search = {efSearch}", measured.Recall, measured.P50, measured.P95, hnsw.BuildSeconds,
                             hnsw.SizeBytes, peak, plan.MaintenanceWorkMemBytes));
+                        await SaveAsync();
                     }
                 }
 
@@ -136,11 +142,13 @@ public sealed class SearchBenchmark
                     var tunedHnsw = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
                     Add(results, new SearchBenchmarkRow("tuned HNSW", $"{hnsw.Parameters}; hnsw.ef_search = {hnswTune.Chosen.Value}{(hnswTune.ReachedTarget ? "" : " (target not reached)")}",
                         tunedHnsw.Recall, tunedHnsw.P50, tunedHnsw.P95, hnsw.BuildSeconds, hnsw.SizeBytes, peak, plan.MaintenanceWorkMemBytes));
+                    await SaveAsync();
                 }
 
                 if (configs.Contains(SearchConfigurations.HnswBuild))
                 {
                     await BuildParametersAsync(dataSource, tune, hnswTune, options, probes, exact.KthDistances, results, notes, cancellationToken);
+                    await SaveAsync();
                 }
             }
 
@@ -151,6 +159,8 @@ public sealed class SearchBenchmark
                 {
                     Report(row);
                 }
+
+                await SaveAsync();
             }
 
             if (configs.Contains(SearchConfigurations.Duplicates))
@@ -162,6 +172,7 @@ public sealed class SearchBenchmark
                 }
 
                 notes.AddRange(duplicates.Notes);
+                await SaveAsync();
             }
 
             if (configs.Contains(SearchConfigurations.Text) && embedUrl is not null && embedder is not null)
@@ -169,7 +180,7 @@ public sealed class SearchBenchmark
                 results.AddRange(await TextSearchAsync(dataSource, embedUrl, embedder, Math.Min(queries, 100), k, cancellationToken));
             }
 
-            await WriteReportAsync(options, set, results, notes, cancellationToken);
+            await SaveAsync();
             return results;
         }
         finally

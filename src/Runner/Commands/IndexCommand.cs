@@ -123,7 +123,7 @@ internal static class IndexCommand
             Description = "Choose HNSW m and ef_construction too, even when ef_search alone reaches the target (it does so anyway when it cannot)",
         };
         var sample = new Option<int>("--sample") { Description = "Rows sampled to try build parameters on", DefaultValueFactory = _ => BuildTuneOptions.DefaultSampleRows };
-        var json = new Option<bool>("--json") { Description = "Print {\"search\":…,\"buildParameters\":…} as JSON (progress goes to stderr)" };
+        var json = new Option<bool>("--json") { Description = "Print {\"search\":…,\"build_parameters\":…} as JSON (progress goes to stderr)" };
         var command = new Command(
             "tune",
             "Find the smallest hnsw.ef_search / ivfflat.probes reaching a target recall and store it for the search functions; when that cannot reach it on HNSW, choose m and ef_construction on a sample, rebuild once and tune again")
