@@ -41,105 +41,146 @@ public sealed class QuantizedIndexBenchmark
     }
 
     /// <summary>
-    /// Builds the half-precision and binary indexes beside the full one (same parameters, build memory and workers as
-    /// the managed build), measures them, and drops them again.
+    /// Builds the half-precision and/or binary indexes beside the full one (same parameters; each with the build plan's
+    /// memory and workers), measures them with the full one, and drops them again.
     /// </summary>
     /// <param name="probes">Held-out query vectors.</param>
     /// <param name="kth">The exact k-th nearest distance of each query.</param>
     /// <param name="k">Neighbours per query.</param>
-    /// <param name="fullBuild">The managed full-precision HNSW build: its parameters, time, and (planned again) memory and workers.</param>
+    /// <param name="fullBuild">The managed full-precision HNSW build: its parameters, time and size.</param>
     /// <param name="efSearch">The tuned <c>hnsw.ef_search</c>.</param>
+    /// <param name="half">Measure the half-precision index.</param>
+    /// <param name="binary">Measure binary quantization with re-ranking.</param>
     /// <param name="cancellationToken">Stops the run.</param>
-    /// <returns>Report rows, and notes with the index sizes.</returns>
+    /// <returns>Report rows, and notes comparing each with the full index.</returns>
     public async Task<(IReadOnlyList<SearchBenchmarkRow> Rows, IReadOnlyList<string> Notes)> RunAsync(
-        float[][] probes, float[] kth, int k, IndexBuild fullBuild, int efSearch, CancellationToken cancellationToken = default)
+        float[][] probes, float[] kth, int k, IndexBuild fullBuild, int efSearch, bool half = true, bool binary = true, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fullBuild);
         var parameters = (HnswParameters)fullBuild.Parameters;
-        var plan = await new VectorIndexManager(_dataSource).PlanAsync(
-            new IndexBuildOptions(VectorIndexManager.Hnsw, M: parameters.M, EfConstruction: parameters.EfConstruction), cancellationToken: cancellationToken);
         var c = CultureInfo.InvariantCulture;
         var n = _dimensions.ToString(c);
         var setting = string.Create(c, $"{parameters}; hnsw.ef_search = {efSearch}");
-
+        var manager = new VectorIndexManager(_dataSource);
+        var fullPlan = await manager.PlanAsync(
+            new IndexBuildOptions(VectorIndexManager.Hnsw, M: parameters.M, EfConstruction: parameters.EfConstruction), cancellationToken: cancellationToken);
         var fullSize = await SizeAsync(FullIndex, cancellationToken);
-        var halfBuild = await BuildAsync(HalfIndex, $"(embedding::halfvec({n})) halfvec_cosine_ops", parameters, plan, cancellationToken);
-        var halfSize = await SizeAsync(HalfIndex, cancellationToken);
-        var binaryBuild = await BuildAsync(BinaryIndex, $"(binary_quantize(embedding::vector({n}))::bit({n})) bit_hamming_ops", parameters, plan, cancellationToken);
-        var binarySize = await SizeAsync(BinaryIndex, cancellationToken);
-
         var configurations = new List<Configuration>
         {
-            new("full-precision HNSW, direct query", $"{setting}; index {ByteSize.Format(fullSize)}",
-                $"SELECT (embedding::vector({n}) <=> $1)::real FROM {Table} ORDER BY embedding::vector({n}) <=> $1 LIMIT $2", k, efSearch, fullBuild.BuildSeconds),
+            new("full-precision HNSW, direct query", setting,
+                $"SELECT (embedding::vector({n}) <=> $1)::real FROM {Table} ORDER BY embedding::vector({n}) <=> $1 LIMIT $2", k, efSearch,
+                new Built(fullBuild.BuildSeconds, fullSize, null, fullPlan.MaintenanceWorkMemBytes)),
+        };
+
+        if (half)
+        {
+            var plan = await manager.PlanAsync(
+                new IndexBuildOptions(VectorIndexManager.Hnsw, M: parameters.M, EfConstruction: parameters.EfConstruction, Precision: IndexPrecision.Half), cancellationToken: cancellationToken);
+            var built = await BuildAsync(HalfIndex, $"(embedding::halfvec({n})) halfvec_cosine_ops", parameters, plan, cancellationToken);
             // As the search functions query a half index: candidates in the index's half-precision order, distances
             // returned at full precision.
-            new("half-precision HNSW (halfvec), direct query", $"{setting}; index {ByteSize.Format(halfSize)}",
-                $"SELECT (embedding::vector({n}) <=> $1)::real FROM {Table} ORDER BY embedding::halfvec({n}) <=> $1::halfvec({n}) LIMIT $2", k, efSearch, halfBuild),
-        };
-        foreach (var factor in OverFetchFactors)
+            configurations.Add(new("half-precision HNSW (halfvec), direct query", setting,
+                $"SELECT (embedding::vector({n}) <=> $1)::real FROM {Table} ORDER BY embedding::halfvec({n}) <=> $1::halfvec({n}) LIMIT $2", k, efSearch, built));
+        }
+
+        if (binary)
         {
-            // The candidates nearest by Hamming distance, then the k nearest of them by exact cosine distance; the
-            // HNSW scan returns at most ef_search rows, so it is raised to the candidates fetched.
-            var candidates = k * factor;
-            var ef = Math.Max(efSearch, candidates);
-            configurations.Add(new(
-                $"binary quantization + exact re-rank, {candidates} candidates (k x {factor})",
-                string.Create(c, $"{parameters}; hnsw.ef_search = {ef}; index {ByteSize.Format(binarySize)}"),
-                $"""
-                SELECT d FROM (
-                  SELECT (embedding::vector({n}) <=> $1)::real AS d
-                  FROM (SELECT embedding FROM {Table}
-                        ORDER BY binary_quantize(embedding::vector({n}))::bit({n}) <~> binary_quantize($1)::bit({n})
-                        LIMIT $3) candidates) ranked
-                ORDER BY d
-                LIMIT $2
-                """,
-                candidates, ef, factor == OverFetchFactors[0] ? binaryBuild : null));
+            var built = await BuildAsync(BinaryIndex, $"(binary_quantize(embedding::vector({n}))::bit({n})) bit_hamming_ops", parameters, fullPlan, cancellationToken);
+            foreach (var factor in OverFetchFactors)
+            {
+                // The candidates nearest by Hamming distance, then the k nearest of them by exact cosine distance; the
+                // HNSW scan returns at most ef_search rows, so it is raised to the candidates fetched.
+                var candidates = k * factor;
+                var ef = Math.Max(efSearch, candidates);
+                configurations.Add(new(
+                    $"binary quantization + exact re-rank, {candidates} candidates (k x {factor})",
+                    string.Create(c, $"{parameters}; hnsw.ef_search = {ef}"),
+                    $"""
+                    SELECT d FROM (
+                      SELECT (embedding::vector({n}) <=> $1)::real AS d
+                      FROM (SELECT embedding FROM {Table}
+                            ORDER BY binary_quantize(embedding::vector({n}))::bit({n}) <~> binary_quantize($1)::bit({n})
+                            LIMIT $3) candidates) ranked
+                    ORDER BY d
+                    LIMIT $2
+                    """,
+                    candidates, ef, factor == OverFetchFactors[0] ? built : built with { Seconds = null }));
+            }
         }
 
         var measured = await MeasureAsync(configurations, probes, kth, k, cancellationToken);
         var rows = configurations.Zip(measured, (configuration, result) => Row(configuration, result)).ToList();
-        var (full, half) = (measured[0], measured[1]);
-        var best = measured.Skip(2).Max(result => result.Recall);
-        var notes = new List<string>
+        var full = measured[0];
+        var notes = new List<string>();
+        if (half)
         {
-            string.Create(c,
-                $"half-precision index: {ByteSize.Format(halfSize)} = {100.0 * halfSize / fullSize:F1}% of the full index ({ByteSize.Format(fullSize)}); build {halfBuild:F1} s vs {fullBuild.BuildSeconds:F1} s; recall@{k} {half.Recall:F4} vs {full.Recall:F4} at the same ef_search; p50 {half.P50:F2} vs {full.P50:F2} ms"),
-            string.Create(c, $"binary-quantized index: {ByteSize.Format(binarySize)} = {100.0 * binarySize / fullSize:F1}% of the full index; build {binaryBuild:F1} s; best recall@{k} {best:F4} (issue rule: a product option only at >= 0.95 with competitive latency)"),
-            "quantized configurations: each query is run against every configuration in turn (one session each), so a change in the machine's load falls on all of them alike",
-        };
+            var (halfRow, halfResult) = (configurations[1].Built, measured[1]);
+            notes.Add(string.Create(c,
+                $"half-precision index: {ByteSize.Format(halfRow.SizeBytes)} = {100.0 * halfRow.SizeBytes / fullSize:F1}% of the full index ({ByteSize.Format(fullSize)}); build {halfRow.Seconds:F1} s vs {fullBuild.BuildSeconds:F1} s; recall@{k} {halfResult.Recall:F4} vs {full.Recall:F4} at the same ef_search; p50 {halfResult.P50:F2} vs {full.P50:F2} ms"));
+        }
+
+        if (binary)
+        {
+            var first = configurations.FindIndex(configuration => configuration.Candidates > k);
+            var binaryRow = configurations[first].Built;
+            var reaching = configurations.Select((configuration, j) => (configuration, result: measured[j]))
+                .Skip(first).FirstOrDefault(pair => pair.result.Recall >= 0.95);
+            var verdict = reaching.configuration is null
+                ? string.Create(c, $"recall@{k} stays below 0.95 up to {configurations[^1].Candidates} candidates (best {measured.Skip(first).Max(r => r.Recall):F4})")
+                : string.Create(c, $"recall@{k} >= 0.95 from {reaching.configuration.Candidates} candidates: {reaching.result.Recall:F4} at p50 {reaching.result.P50:F2} ms vs the full index's {full.Recall:F4} at {full.P50:F2} ms");
+            notes.Add(string.Create(c,
+                $"binary-quantized index: {ByteSize.Format(binaryRow.SizeBytes)} = {100.0 * binaryRow.SizeBytes / fullSize:F1}% of the full index; build {binaryRow.Seconds:F1} s; {verdict}"));
+        }
+
+        notes.Add("quantized configurations: each query is run against every configuration in turn (one session each), so a change in the machine's load falls on all of them alike");
         foreach (var note in notes)
         {
             _log.WriteLine(note);
         }
 
-        await DropAsync(HalfIndex, cancellationToken);
-        await DropAsync(BinaryIndex, cancellationToken);
+        if (half)
+        {
+            await DropAsync(HalfIndex, cancellationToken);
+        }
+
+        if (binary)
+        {
+            await DropAsync(BinaryIndex, cancellationToken);
+        }
+
         return (rows, notes);
     }
 
     private SearchBenchmarkRow Row(Configuration configuration, (double Recall, double P50, double P95) measured)
     {
-        var row = new SearchBenchmarkRow(configuration.Name, configuration.Setting, measured.Recall, measured.P50, measured.P95, configuration.BuildSeconds);
+        var built = configuration.Built;
+        var row = new SearchBenchmarkRow(configuration.Name, configuration.Setting, measured.Recall, measured.P50, measured.P95, built.Seconds,
+            built.SizeBytes, built.PeakBytes, built.MaintenanceWorkMemBytes);
         _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{row.Name}: {row.Setting}: recall {row.Recall:F4}, p50 {row.P50Ms:F2} ms, p95 {row.P95Ms:F2} ms{(row.BuildSeconds is { } b ? $", build {b:F1} s" : "")}"));
+            $"{row.Name}: {row.Setting}: recall {row.Recall:F4}, p50 {row.P50Ms:F2} ms, p95 {row.P95Ms:F2} ms, index {ByteSize.Format(built.SizeBytes)}{(row.BuildSeconds is { } b ? $", build {b:F1} s" : "")}"));
         return row;
     }
 
-    // With the managed build's memory and workers, so build times compare.
-    private async Task<double> BuildAsync(string name, string expression, HnswParameters parameters, BuildPlan plan, CancellationToken cancellationToken)
+    // With the build plan's memory and workers, as dbfirst index rebuild would build it, its peak memory sampled.
+    private async Task<Built> BuildAsync(string name, string expression, HnswParameters parameters, BuildPlan plan, CancellationToken cancellationToken)
     {
         _log.WriteLine($"building {name} on {expression} ({parameters})");
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         var c = CultureInfo.InvariantCulture;
         await ExecuteAsync(connection, string.Create(c,
             $"SET maintenance_work_mem = '{plan.MaintenanceWorkMemBytes / 1024}kB'; SET max_parallel_maintenance_workers = {plan.Workers}"), cancellationToken);
-        var watch = Stopwatch.StartNew();
-        await ExecuteAsync(connection, $"CREATE INDEX {name} ON {Table} USING hnsw ({expression}) WITH ({parameters})", cancellationToken);
-        var seconds = watch.Elapsed.TotalSeconds;
+        double seconds;
+        long? peak;
+        await using (var sampler = await BuildMemorySampler.StartAsync(_dataSource, cancellationToken))
+        {
+            var watch = Stopwatch.StartNew();
+            await ExecuteAsync(connection, $"CREATE INDEX {name} ON {Table} USING hnsw ({expression}) WITH ({parameters})", cancellationToken);
+            seconds = watch.Elapsed.TotalSeconds;
+            peak = await sampler.StopAsync();
+        }
+
         await ExecuteAsync(connection, $"ANALYZE {Table}", cancellationToken);
-        return seconds;
+        return new Built(seconds, await SizeAsync(name, cancellationToken), peak, plan.MaintenanceWorkMemBytes);
     }
 
     private async Task DropAsync(string name, CancellationToken cancellationToken)
@@ -260,6 +301,9 @@ public sealed class QuantizedIndexBenchmark
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>One measured configuration: its query, candidates fetched ($3), session ef_search, and build time.</summary>
-    private sealed record Configuration(string Name, string Setting, string Sql, int Candidates, int EfSearch, double? BuildSeconds);
+    /// <summary>One measured configuration: its query, candidates fetched ($3), session ef_search, and its index.</summary>
+    private sealed record Configuration(string Name, string Setting, string Sql, int Candidates, int EfSearch, Built Built);
+
+    /// <summary>An index a configuration searches: build time (null on rows after the first that share it), size, peak build memory, maintenance_work_mem.</summary>
+    private sealed record Built(double? Seconds, long SizeBytes, long? PeakBytes, long MaintenanceWorkMemBytes);
 }
