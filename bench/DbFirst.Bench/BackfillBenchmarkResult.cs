@@ -9,6 +9,8 @@ namespace DbFirst.Bench;
 /// <c>Backfill*</c>: the staged model's backfill by a <c>dbfirst embed</c> process while the searches ran; images/s as
 /// its pipeline reports it, wall seconds and peak RSS (VmHWM) of the whole process, both models loaded.
 /// <c>ForeignRows</c>: rows returned by a search whose distance is not the active model's (a staged model's row would be one).
+/// <c>LoadAverage</c>: the machine's 1-minute load average before the searches and after the backfill, since other
+/// work on the machine moves every figure.
 /// </remarks>
 internal sealed record BackfillBenchmarkResult(
     DateTimeOffset FinishedAt,
@@ -28,7 +30,8 @@ internal sealed record BackfillBenchmarkResult(
     long RowsReturned,
     long ForeignRows,
     int SearchErrors,
-    IReadOnlyList<string> ErrorSamples)
+    IReadOnlyList<string> ErrorSamples,
+    string LoadAverage)
 {
     public string ToMarkdown()
     {
@@ -37,6 +40,7 @@ internal sealed record BackfillBenchmarkResult(
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"{Images} images, {Cores} cores, PostgreSQL on the same machine. Active model {ActiveModel}, staged model {StagedModel} ({Dimension}-d).")
             .AppendLine("Searches run one after another on one connection, before the stage and during the staged model's backfill by a `dbfirst embed` process.")
+            .AppendLine(CultureInfo.InvariantCulture, $"Machine load average (1 min) before the searches / after the backfill: {LoadAverage}.")
             .AppendLine()
             .AppendLine("| | images/s | wall s | peak RSS MB |")
             .AppendLine("| --- | ---: | ---: | ---: |")

@@ -118,7 +118,7 @@ internal static class IndexCommand
         var k = new Option<int>("--k") { Description = "Neighbours per query", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed for sampling the queries", DefaultValueFactory = _ => 1 };
         var dryRun = new Option<bool>("--dry-run") { Description = "Measure and print, but store nothing" };
-        var command = new Command("tune", "Find the smallest hnsw.ef_search / ivfflat.probes reaching a target recall and store it for the search functions")
+        var command = new Command("tune", "Find the smallest hnsw.ef_search / ivfflat.probes reaching a target recall and store it for the search functions; with --model NAME another model's (e.g. the staged one's, used once it is promoted)")
         {
             target, queries, k, seed, dryRun,
         };
@@ -126,7 +126,7 @@ internal static class IndexCommand
         {
             await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
             var report = await new IndexTuner(dataSource).TuneAsync(
-                new TuneOptions(parse.GetValue(target), parse.GetValue(queries), parse.GetValue(k), parse.GetValue(seed), !parse.GetValue(dryRun)),
+                new TuneOptions(parse.GetValue(target), parse.GetValue(queries), parse.GetValue(k), parse.GetValue(seed), !parse.GetValue(dryRun), ModelName(parse, options)),
                 console.Out, cancellationToken);
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"chosen: {report.Setting} = {report.Chosen.Value}: held-out recall {report.HeldOut.Recall:F4} ± {report.HeldOutMargin:F4}, p50 {report.HeldOut.P50Ms:F2} ms (exact scan p50 {report.ExactP50Ms:F2} ms){(report.Stored ? "; stored in gallery.settings" : "; not stored (--dry-run)")}"));
