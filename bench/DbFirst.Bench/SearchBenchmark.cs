@@ -7,16 +7,20 @@ using Pgvector;
 namespace DbFirst.Bench;
 
 /// <summary>
-/// <c>dbfirst bench search</c>: loads clustered synthetic embeddings into a scratch database and measures
-/// recall@k and latency of the exact scan, the seed article's IVFFlat set-up (lists = 100, probes = 1),
-/// tuned IVFFlat and tuned HNSW, index build times, and <c>gallery.search</c> with new and cached text.
+/// <c>dbfirst bench search</c>: loads a synthetic set of embeddings (<see cref="SearchVectorSet"/>) into a scratch
+/// database and measures, per configuration (<see cref="SearchConfigurations"/>): index build time, the build's peak
+/// memory and <c>maintenance_work_mem</c>, index size, recall@k and latency; then filtered search, stored
+/// neighbours and <c>gallery.search</c> through the index in place.
 /// </summary>
 /// <remarks>
-/// Query vectors are drawn from the same mixture but never loaded, so they are held out from the data
+/// Query vectors are drawn from the same set but never loaded, so they are held out from the data
 /// and from the tuner's own (perturbed, leave-one-out) query set.
 /// </remarks>
 public sealed class SearchBenchmark
 {
+    // Folders of the loaded rows (c000 … c099): one holds 1% of them, for the filtered searches.
+    private const int Folders = 100;
+
     private readonly string _serverConnectionString;
     private readonly TextWriter _log;
 
@@ -27,7 +31,7 @@ public sealed class SearchBenchmark
         _log = log;
     }
 
-    /// <summary>Runs everything; returns the rows and writes a report to <paramref name="reportPath"/>.</summary>
+    /// <summary>Runs every default configuration on the mixture set; returns the rows and writes a report to <paramref name="reportPath"/>.</summary>
     /// <param name="rows">Vectors to load (100,000 for the issue's figures).</param>
     /// <param name="queries">Held-out query vectors.</param>
     /// <param name="k">Neighbours per query.</param>
@@ -35,16 +39,27 @@ public sealed class SearchBenchmark
     /// <param name="embedUrl">A running <c>/embed/text</c> endpoint for the <c>gallery.search</c> figures, or null to skip them.</param>
     /// <param name="embedder">The encoder behind <paramref name="embedUrl"/>, timed alone for comparison.</param>
     /// <param name="reportPath">Markdown report to write.</param>
-    /// <param name="cancellationToken">Stops the run; the scratch database is dropped either way.</param>
     /// <param name="keep">Keep the scratch database afterwards (its name is logged) instead of dropping it.</param>
+    /// <param name="cancellationToken">Stops the run; the scratch database is dropped either way.</param>
+    public Task<IReadOnlyList<SearchBenchmarkRow>> RunAsync(
+        int rows, int queries, int k, double targetRecall, string? embedUrl, ITextEmbedder? embedder, string reportPath, bool keep = false, CancellationToken cancellationToken = default) =>
+        RunAsync(new SearchBenchmarkOptions(rows, queries, k, targetRecall, "mixture", null, reportPath, keep), embedUrl, embedder, cancellationToken);
+
+    /// <summary>Runs the configurations <paramref name="options"/> names; returns the rows and writes the report.</summary>
+    /// <param name="options">Set, size, configurations and report path.</param>
+    /// <param name="embedUrl">A running <c>/embed/text</c> endpoint for the <c>gallery.search</c> figures, or null to skip them.</param>
+    /// <param name="embedder">The encoder behind <paramref name="embedUrl"/>, timed alone for comparison.</param>
+    /// <param name="cancellationToken">Stops the run; the scratch database is dropped either way.</param>
+    /// <exception cref="GalleryException">An unknown set or configuration.</exception>
     public async Task<IReadOnlyList<SearchBenchmarkRow>> RunAsync(
-        int rows, int queries, int k, double targetRecall, string? embedUrl, ITextEmbedder? embedder, string reportPath, bool keep = false, CancellationToken cancellationToken = default)
+        SearchBenchmarkOptions options, string? embedUrl, ITextEmbedder? embedder, CancellationToken cancellationToken = default)
     {
-        const int Dimensions = 512;
-        // Many small overlapping groups, as photo galleries have (events, bursts); not one per IVFFlat list.
-        var clusters = Math.Max(10, rows / 50);
+        ArgumentNullException.ThrowIfNull(options);
+        var (rows, queries, k) = (options.Rows, options.Queries, options.K);
+        var set = SearchVectorSet.Parse(options.Set, rows, options.Spread, options.Centres);
+        var configs = SearchConfigurations.Parse(options.Configs);
         await using var scratch = await ScratchDatabase.CreateAsync(_serverConnectionString, "dbfirst_bench", cancellationToken: cancellationToken);
-        scratch.Keep = keep;
+        scratch.Keep = options.Keep;
         // Index builds and exact scans over many rows outlast Npgsql's default 30 s command timeout.
         var connectionString = new NpgsqlConnectionStringBuilder(scratch.ConnectionString) { CommandTimeout = 0 }.ConnectionString;
         try
@@ -53,59 +68,238 @@ public sealed class SearchBenchmark
             var results = new List<SearchBenchmarkRow>();
             var notes = new List<string>();
 
-            _log.WriteLine($"generating {rows:N0} + {queries} vectors ({Dimensions}-d, Gaussian mixture of {clusters} clusters)");
-            var all = SyntheticGallery.GaussianMixture(rows + queries, Dimensions, clusters, seed: 2024);
+            _log.WriteLine($"generating {rows:N0} + {queries} vectors ({SearchVectorSet.Dimensions}-d, {set.Description})");
+            var all = set.Generate(rows + queries);
             var data = all.Take(rows).ToArray();
             var probes = all.Skip(rows).ToArray();
+            all = null;
             var watch = Stopwatch.StartNew();
             // Into the fresh gallery's new model, without its HNSW index: each configuration below builds its own.
-            await SyntheticGallery.LoadAsync(dataSource, data, clusters, buildIndexes: false, cancellationToken: cancellationToken);
-            notes.Add(string.Create(CultureInfo.InvariantCulture, $"binary COPY of {rows:N0} rows: {watch.Elapsed.TotalSeconds:F1} s ({rows / watch.Elapsed.TotalSeconds:N0} rows/s)"));
+            await SyntheticGallery.LoadAsync(dataSource, data, Folders, buildIndexes: false, cancellationToken: cancellationToken);
+            data = null;
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"load: binary COPY of {rows:N0} rows: {watch.Elapsed.TotalSeconds:F1} s ({rows / watch.Elapsed.TotalSeconds:N0} rows/s)"));
             _log.WriteLine(notes[^1]);
             await ExecuteAsync(dataSource, "VACUUM ANALYZE gallery.image_gallery", cancellationToken);
             await ExecuteAsync(dataSource, "VACUUM ANALYZE gallery.image_embeddings_m1", cancellationToken);
 
             var exact = await ExactAsync(dataSource, probes, k, cancellationToken);
-            results.Add(new SearchBenchmarkRow("exact scan", "sequential scan", 1.0, exact.P50, exact.P95, null));
-            Report(results[^1]);
+            if (configs.Contains(SearchConfigurations.Exact))
+            {
+                Add(results, new SearchBenchmarkRow("exact scan", "sequential scan", 1.0, exact.P50, exact.P95, null));
+            }
 
-            // The seed article: IVFFlat with lists = 100 and pgvector's default probes = 1.
-            watch.Restart();
-            await ExecuteAsync(dataSource, "CREATE INDEX image_embeddings_m1_embedding_idx ON gallery.image_embeddings_m1 USING ivfflat ((embedding::vector(512)) vector_cosine_ops) WITH (lists = 100)", cancellationToken);
-            var seedBuild = watch.Elapsed.TotalSeconds;
-            var seed = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
-            results.Add(new SearchBenchmarkRow("seed: IVFFlat, default lists, default probes", "lists = 100; ivfflat.probes = 1", seed.Recall, seed.P50, seed.P95, seedBuild));
-            Report(results[^1]);
-
-            var tuner = new IndexTuner(dataSource);
+            // The report is rewritten after each configuration, so a long run stopped part-way keeps what it measured.
+            Task SaveAsync() => WriteReportAsync(options, set, results, notes, cancellationToken);
+            await SaveAsync();
             var manager = new VectorIndexManager(dataSource);
-            var ivf = await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Ivfflat), _log, cancellationToken: cancellationToken);
-            var ivfTune = await tuner.TuneAsync(new TuneOptions(targetRecall, 100, k), _log, cancellationToken: cancellationToken);
-            var tunedIvf = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
-            results.Add(new SearchBenchmarkRow("tuned IVFFlat", $"{ivf.Parameters}; ivfflat.probes = {ivfTune.Chosen.Value}", tunedIvf.Recall, tunedIvf.P50, tunedIvf.P95, ivf.BuildSeconds));
-            Report(results[^1]);
+            var tuner = new IndexTuner(dataSource);
+            if (configs.Contains(SearchConfigurations.SeedIvfflat))
+            {
+                // The seed article: IVFFlat with lists = 100 and pgvector's default probes = 1.
+                await using var sampler = await BuildMemorySampler.StartAsync(dataSource, cancellationToken);
+                watch.Restart();
+                await ExecuteAsync(dataSource, "CREATE INDEX image_embeddings_m1_embedding_idx ON gallery.image_embeddings_m1 USING ivfflat ((embedding::vector(512)) vector_cosine_ops) WITH (lists = 100)", cancellationToken);
+                var seedBuild = watch.Elapsed.TotalSeconds;
+                var peak = await sampler.StopAsync();
+                var size = await ScalarAsync<long>(dataSource, "SELECT pg_relation_size('gallery.image_embeddings_m1_embedding_idx')", cancellationToken);
+                var memory = await ScalarAsync<string>(dataSource, "SELECT pg_size_bytes(current_setting('maintenance_work_mem'))::text", cancellationToken);
+                var seed = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
+                Add(results, new SearchBenchmarkRow("seed: IVFFlat, default lists, default probes", "lists = 100; ivfflat.probes = 1", seed.Recall, seed.P50, seed.P95, seedBuild,
+                    size, peak, long.Parse(memory, CultureInfo.InvariantCulture)));
+                await SaveAsync();
+            }
 
-            var hnsw = await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw), _log, cancellationToken: cancellationToken);
-            var hnswTune = await tuner.TuneAsync(new TuneOptions(targetRecall, 100, k), _log, cancellationToken: cancellationToken);
-            var tunedHnsw = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
-            results.Add(new SearchBenchmarkRow("tuned HNSW", $"{hnsw.Parameters}; hnsw.ef_search = {hnswTune.Chosen.Value}", tunedHnsw.Recall, tunedHnsw.P50, tunedHnsw.P95, hnsw.BuildSeconds));
-            Report(results[^1]);
+            var tune = new TuneOptions(options.TargetRecall, 100, k);
+            if (configs.Contains(SearchConfigurations.Ivfflat))
+            {
+                var (ivf, plan, peak) = await BuildAsync(dataSource, manager, new IndexBuildOptions(VectorIndexManager.Ivfflat), cancellationToken);
+                var ivfTune = await tuner.TuneAsync(tune, _log, cancellationToken: cancellationToken);
+                var tunedIvf = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
+                Add(results, new SearchBenchmarkRow("tuned IVFFlat", $"{ivf.Parameters}; ivfflat.probes = {ivfTune.Chosen.Value}", tunedIvf.Recall, tunedIvf.P50, tunedIvf.P95, ivf.BuildSeconds,
+                    ivf.SizeBytes, peak, plan.MaintenanceWorkMemBytes));
+                await SaveAsync();
+            }
 
-            if (embedUrl is not null && embedder is not null)
+            if (configs.Contains(SearchConfigurations.HnswDefault) || configs.Contains(SearchConfigurations.Hnsw) || configs.Contains(SearchConfigurations.HnswBuild))
+            {
+                var (hnsw, plan, peak) = await BuildAsync(dataSource, manager, new IndexBuildOptions(VectorIndexManager.Hnsw), cancellationToken);
+                TuneReport? hnswTune = null;
+                if (configs.Contains(SearchConfigurations.HnswDefault))
+                {
+                    foreach (var efSearch in new[] { 40, 160 })
+                    {
+                        await SetAsync(dataSource, "hnsw.ef_search", efSearch, cancellationToken);
+                        var measured = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
+                        Add(results, new SearchBenchmarkRow("default HNSW", $"{hnsw.Parameters}; hnsw.ef_search = {efSearch}", measured.Recall, measured.P50, measured.P95, hnsw.BuildSeconds,
+                            hnsw.SizeBytes, peak, plan.MaintenanceWorkMemBytes));
+                        await SaveAsync();
+                    }
+                }
+
+                if (configs.Contains(SearchConfigurations.Hnsw) || configs.Contains(SearchConfigurations.HnswBuild))
+                {
+                    hnswTune = await tuner.TuneAsync(tune, _log, cancellationToken: cancellationToken);
+                    var tunedHnsw = await MeasureAsync(dataSource, probes, exact.KthDistances, k, cancellationToken);
+                    Add(results, new SearchBenchmarkRow("tuned HNSW", $"{hnsw.Parameters}; hnsw.ef_search = {hnswTune.Chosen.Value}{(hnswTune.ReachedTarget ? "" : " (target not reached)")}",
+                        tunedHnsw.Recall, tunedHnsw.P50, tunedHnsw.P95, hnsw.BuildSeconds, hnsw.SizeBytes, peak, plan.MaintenanceWorkMemBytes));
+                    await SaveAsync();
+                }
+
+                if (hnswTune is not null && (configs.Contains(SearchConfigurations.Half) || configs.Contains(SearchConfigurations.Binary)))
+                {
+                    var quantized = await new QuantizedIndexBenchmark(dataSource, SearchVectorSet.Dimensions, _log).RunAsync(
+                        probes, exact.KthDistances, k, hnsw, hnswTune.Chosen.Value, configs.Contains(SearchConfigurations.Half), configs.Contains(SearchConfigurations.Binary), cancellationToken);
+                    results.AddRange(quantized.Rows);
+                    notes.AddRange(quantized.Notes);
+                    await SaveAsync();
+                }
+
+                if (configs.Contains(SearchConfigurations.HnswBuild))
+                {
+                    await BuildParametersAsync(dataSource, tune, hnswTune, options, probes, exact.KthDistances, results, notes, cancellationToken);
+                    await SaveAsync();
+                }
+            }
+
+            if (configs.Contains(SearchConfigurations.Filtered))
+            {
+                results.AddRange(await FilteredAsync(dataSource, probes.Take(Math.Min(100, probes.Length)).ToArray(), rows, cancellationToken));
+                foreach (var row in results.TakeLast(4))
+                {
+                    Report(row);
+                }
+
+                await SaveAsync();
+            }
+
+            if (configs.Contains(SearchConfigurations.Duplicates))
+            {
+                var duplicates = await new NeighbourBenchmark(dataSource, _log).RunAsync(probes, options.FillNeighbours, cancellationToken);
+                foreach (var row in duplicates.Rows)
+                {
+                    Add(results, row);
+                }
+
+                notes.AddRange(duplicates.Notes);
+                await SaveAsync();
+            }
+
+            if (configs.Contains(SearchConfigurations.Text) && embedUrl is not null && embedder is not null)
             {
                 results.AddRange(await TextSearchAsync(dataSource, embedUrl, embedder, Math.Min(queries, 100), k, cancellationToken));
             }
 
-            await WriteReportAsync(reportPath, rows, queries, k, clusters, targetRecall, results, notes, cancellationToken);
+            await SaveAsync();
             return results;
         }
         finally
         {
-            if (keep)
+            if (options.Keep)
             {
                 _log.WriteLine($"kept the scratch database {scratch.Name}");
             }
         }
+    }
+
+    // index tune choosing build parameters: the trade-off table it chose from goes into the notes, the rebuilt
+    // index's figures into the rows.
+    private async Task BuildParametersAsync(
+        NpgsqlDataSource dataSource, TuneOptions tune, TuneReport? current, SearchBenchmarkOptions options, float[][] probes, float[] kth,
+        List<SearchBenchmarkRow> results, List<string> notes, CancellationToken cancellationToken)
+    {
+        await using var sampler = await BuildMemorySampler.StartAsync(dataSource, cancellationToken);
+        var report = await new BuildParameterTuner(dataSource).TuneAsync(tune, new BuildTuneOptions(options.TuneSample), current, _log, cancellationToken);
+        var peak = await sampler.StopAsync();
+        var (build, search, plan) = (report.Build!, report.Search!, report.Plan!);
+        var measured = await MeasureAsync(dataSource, probes, kth, options.K, cancellationToken);
+        Add(results, new SearchBenchmarkRow(
+            "HNSW, build parameters tuned", $"{build.Parameters}; hnsw.ef_search = {search.Chosen.Value}{(search.ReachedTarget ? "" : " (target not reached)")}",
+            measured.Recall, measured.P50, measured.P95, build.BuildSeconds, build.SizeBytes, peak, plan.MaintenanceWorkMemBytes));
+        notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"index tune with build parameters: {report.SampleRows:N0} sampled rows, {report.SampleQueries} held-out sample rows as queries, full-size/sample miss ratio {report.MissRatio:F2}; candidates (peak memory above covers the sample builds and the rebuild):"));
+        foreach (var candidate in report.Candidates)
+        {
+            notes.Add("  " + candidate.Describe() + (candidate == report.Chosen ? "  <- chosen" : ""));
+        }
+    }
+
+    private async Task<(IndexBuild Build, BuildPlan Plan, long? PeakBytes)> BuildAsync(
+        NpgsqlDataSource dataSource, VectorIndexManager manager, IndexBuildOptions options, CancellationToken cancellationToken)
+    {
+        var plan = await manager.PlanAsync(options, cancellationToken: cancellationToken);
+        await using var sampler = await BuildMemorySampler.StartAsync(dataSource, cancellationToken);
+        var build = await manager.RebuildAsync(options, _log, cancellationToken: cancellationToken);
+        var peak = await sampler.StopAsync();
+        _log.WriteLine($"peak build memory {(peak is { } p ? ByteSize.Format(p) : "unknown (/proc not readable)")}, maintenance_work_mem {ByteSize.Format(plan.MaintenanceWorkMemBytes)}");
+        return (build, plan, peak);
+    }
+
+    // A folder and a date range each holding 1% of the rows, k = 10 and 100: how many rows come back, how fast.
+    private static async Task<IEnumerable<SearchBenchmarkRow>> FilteredAsync(NpgsqlDataSource dataSource, float[][] probes, int rows, CancellationToken cancellationToken)
+    {
+        var first = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var from = first.AddMinutes(rows / 2);
+        var to = from.AddMinutes(rows / 100);
+        var folder = "/synthetic/c042";
+        var results = new List<SearchBenchmarkRow>();
+        foreach (var k in new[] { 10, 100 })
+        {
+            results.Add(await FilteredAsync(dataSource, probes, k, $"folder {folder} (1%), k = {k}", folder, null, null, cancellationToken));
+            results.Add(await FilteredAsync(dataSource, probes, k, $"taken_at in {rows / 100:N0} minutes (1%), k = {k}", null, from, to, cancellationToken));
+        }
+
+        return results;
+    }
+
+    private static async Task<SearchBenchmarkRow> FilteredAsync(
+        NpgsqlDataSource dataSource, float[][] probes, int k, string setting, string? folder, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM gallery.search_by_embedding($1, $2, $3, $4, $5)", connection) { CommandTimeout = 0 };
+        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(probes[0]) });
+        command.Parameters.Add(new NpgsqlParameter { Value = k });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)folder ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)from ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)to ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        var latencies = new List<double>();
+        var returned = new List<long>();
+        // One warm-up pass, as for the unfiltered searches.
+        for (var pass = 0; pass < 2; pass++)
+        {
+            latencies.Clear();
+            returned.Clear();
+            foreach (var probe in probes)
+            {
+                command.Parameters[0].Value = new Vector(probe);
+                var watch = Stopwatch.StartNew();
+                returned.Add((long)(await command.ExecuteScalarAsync(cancellationToken))!);
+                latencies.Add(watch.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        var name = string.Create(CultureInfo.InvariantCulture, $"filtered search: {returned.Count(r => r == k)} of {returned.Count} returned k rows (fewest {returned.Min()})");
+        return new SearchBenchmarkRow(name, setting, double.NaN, IndexTuner.Percentile(latencies, 0.5), IndexTuner.Percentile(latencies, 0.95), null, Rows: returned.Average());
+    }
+
+    private void Add(List<SearchBenchmarkRow> results, SearchBenchmarkRow row)
+    {
+        results.Add(row);
+        Report(row);
+    }
+
+    private static async Task SetAsync(NpgsqlDataSource dataSource, string key, int value, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO gallery.settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+        command.Parameters.Add(new NpgsqlParameter { Value = key });
+        command.Parameters.Add(new NpgsqlParameter { Value = value.ToString(CultureInfo.InvariantCulture) });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource dataSource, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private async Task<IEnumerable<SearchBenchmarkRow>> TextSearchAsync(NpgsqlDataSource dataSource, string embedUrl, ITextEmbedder embedder, int count, int k, CancellationToken cancellationToken)
@@ -262,37 +456,40 @@ public sealed class SearchBenchmark
 
     private void Report(SearchBenchmarkRow row) =>
         _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{row.Name}: {row.Setting}: recall {(double.IsNaN(row.Recall) ? "-" : row.Recall.ToString("F4", CultureInfo.InvariantCulture))}, p50 {row.P50Ms:F2} ms, p95 {row.P95Ms:F2} ms{(row.BuildSeconds is { } b ? $", build {b:F1} s" : "")}"));
+            $"{row.Name}: {row.Setting}: recall {(double.IsNaN(row.Recall) ? "-" : row.Recall.ToString("F4", CultureInfo.InvariantCulture))}, p50 {row.P50Ms:F2} ms, p95 {row.P95Ms:F2} ms{(row.BuildSeconds is { } b ? $", build {b:F1} s" : "")}{(row.IndexBytes is { } size ? $", index {ByteSize.Format(size)}" : "")}"));
 
-    private static async Task WriteReportAsync(string path, int rows, int queries, int k, int clusters, double target, List<SearchBenchmarkRow> results, List<string> notes, CancellationToken cancellationToken)
+    private static async Task WriteReportAsync(SearchBenchmarkOptions options, SearchVectorSet set, List<SearchBenchmarkRow> results, List<string> notes, CancellationToken cancellationToken)
     {
+        var c = CultureInfo.InvariantCulture;
+        string Bytes(long? value) => value is { } v ? ByteSize.Format(v) : "";
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"# dbfirst bench search, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z")
+        text.AppendLine(c, $"# dbfirst bench search, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z")
             .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"{rows:N0} synthetic 512-d vectors (Gaussian mixture, {clusters} clusters), {queries} held-out query vectors from the same mixture, recall@{k}, tuner target {target:F2}.")
-            .AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} logical CPUs, PostgreSQL on the same machine; latency is client-measured wall time of one `SELECT` through the search function.")
+            .AppendLine(c, $"{options.Rows:N0} synthetic {SearchVectorSet.Dimensions}-d vectors (set `{set.Name}`: {set.Description}), {options.Queries} held-out query vectors from the same set, recall@{options.K}, tuner target {options.TargetRecall:F2}.")
+            .AppendLine(c, $"Machine: {Environment.ProcessorCount} logical CPUs, PostgreSQL on the same machine; latency is client-measured wall time of one `SELECT` through the search function.")
+            .AppendLine("Peak build memory: the building server processes' private memory plus the dynamic shared memory they map, sampled from /proc every 250 ms (shared buffers not counted).")
             .AppendLine()
-            .AppendLine("| configuration | setting | recall@10 | p50 ms | p95 ms | build s |")
-            .AppendLine("|---|---|---:|---:|---:|---:|");
+            .AppendLine("| configuration | setting | recall@10 | p50 ms | p95 ms | build s | index size | peak build memory | maintenance_work_mem |")
+            .AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in results)
         {
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {row.Name} | {row.Setting} | {(double.IsNaN(row.Recall) ? "" : row.Recall.ToString("F4", CultureInfo.InvariantCulture))} | {row.P50Ms:F2} | {row.P95Ms:F2} | {(row.BuildSeconds is { } b ? b.ToString("F1", CultureInfo.InvariantCulture) : "")} |");
+            text.AppendLine(c,
+                $"| {row.Name} | {row.Setting} | {(double.IsNaN(row.Recall) ? "" : row.Recall.ToString("F4", c))} | {row.P50Ms:F2} | {row.P95Ms:F2} | {(row.BuildSeconds is { } b ? b.ToString("F1", c) : "")} | {Bytes(row.IndexBytes)} | {Bytes(row.PeakBuildBytes)} | {Bytes(row.MaintenanceWorkMemBytes)} |");
         }
 
         text.AppendLine();
         foreach (var note in notes)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
+            text.AppendLine(c, $"- {note}");
         }
 
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        var directory = Path.GetDirectoryName(Path.GetFullPath(options.ReportPath));
         if (directory is not null)
         {
             Directory.CreateDirectory(directory);
         }
 
-        await File.WriteAllTextAsync(path, text.ToString(), cancellationToken);
+        await File.WriteAllTextAsync(options.ReportPath, text.ToString(), cancellationToken);
     }
 
     private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql, CancellationToken cancellationToken)

@@ -75,6 +75,40 @@ public static class SyntheticGallery
     }
 
     /// <summary>
+    /// The hard set of <c>dbfirst bench search --set hard</c>: <paramref name="count"/> L2-normalised vectors, point i
+    /// a random unit direction among <paramref name="centres"/> (i % centres) plus Gaussian noise of
+    /// <paramref name="spread"/> in every one of the full dimensions. Unlike <see cref="GaussianMixture"/> the noise
+    /// fills all dimensions, so with a spread well above 1/sqrt(dimensions) the set is nearly uniform on the sphere:
+    /// neighbours are barely closer than strangers, and an HNSW graph built with pgvector's defaults misses many.
+    /// </summary>
+    /// <remarks>Each row draws from its own generator seeded by (seed, i), so rows are generated in parallel and the set depends only on the seed.</remarks>
+    public static float[][] NearlyUniform(int count, int dimensions, int centres, double spread, int seed)
+    {
+        var random = new Random(seed);
+        var directions = new float[centres][];
+        for (var c = 0; c < centres; c++)
+        {
+            directions[c] = Normalise(Enumerable.Range(0, dimensions).Select(_ => (float)Gaussian(random)).ToArray());
+        }
+
+        var vectors = new float[count][];
+        Parallel.For(0, count, i =>
+        {
+            // Not HashCode.Combine: it is randomised per process.
+            var row = new Random(unchecked((seed * 1_000_003) + i));
+            var centre = directions[i % centres];
+            var v = new float[dimensions];
+            for (var d = 0; d < dimensions; d++)
+            {
+                v[d] = (float)(centre[d] + (spread * Gaussian(row)));
+            }
+
+            vectors[i] = Normalise(v);
+        });
+        return vectors;
+    }
+
+    /// <summary>
     /// Appends one <c>gallery.image_gallery</c> row per vector with binary COPY: path
     /// <c>{root}/c{cluster}/{i}.jpg</c> (cluster = i % <paramref name="clusters"/>), taken_at one minute
     /// apart from 2020-01-01; the vectors go into the active model's partition of <c>gallery.image_embeddings</c>

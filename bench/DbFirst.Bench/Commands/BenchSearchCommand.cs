@@ -3,8 +3,9 @@ using System.CommandLine;
 namespace DbFirst.Bench.Commands;
 
 /// <summary>
-/// <c>dbfirst bench search</c>: recall and latency of exact, seed, tuned IVFFlat and tuned HNSW search on
-/// synthetic clustered vectors in a scratch database, plus <c>gallery.search</c> with new and cached text.
+/// <c>dbfirst bench search</c>: per configuration (<see cref="SearchConfigurations"/>) build time, peak build memory,
+/// index size, recall and latency on a synthetic set (<see cref="SearchVectorSet"/>) in a scratch database; filtered
+/// search, stored neighbours and <c>gallery.search</c> with new and cached text.
 /// </summary>
 internal static class BenchSearchCommand
 {
@@ -16,7 +17,20 @@ internal static class BenchSearchCommand
         var output = new Option<FileInfo?>("--out") { Description = "Report file (default bench-results/search-<time>.md)" };
         var noText = new Option<bool>("--no-text") { Description = "Skip gallery.search (it loads CLIP to serve /embed/text)" };
         var keep = new Option<bool>("--keep") { Description = "Keep the scratch database for a closer look" };
-        var command = new Command("search", "Benchmark vector search: exact, seed IVFFlat, tuned IVFFlat, tuned HNSW, gallery.search") { rows, queries, target, output, noText, keep };
+        var set = new Option<string>("--set") { Description = "Vectors: mixture (CLIP-like clusters) or hard (nearly uniform)", DefaultValueFactory = _ => "mixture" };
+        set.AcceptOnlyFromAmong(SearchVectorSet.Names);
+        var configs = new Option<string?>("--configs")
+        {
+            Description = $"Comma-separated configurations to measure, of {string.Join(", ", SearchConfigurations.All)} (default {string.Join(",", SearchConfigurations.Default)})",
+        };
+        var spread = new Option<double?>("--spread") { Description = $"The hard set's per-dimension noise (default {SearchVectorSet.HardSpread}), to calibrate it" };
+        var centres = new Option<int?>("--centres") { Description = $"The hard set's centres (default {SearchVectorSet.HardCentres}), to calibrate it at fewer rows" };
+        var tuneSample = new Option<int>("--tune-sample") { Description = "Rows hnsw-build samples to try build parameters on", DefaultValueFactory = _ => BuildTuneOptions.DefaultSampleRows };
+        var fill = new Option<long?>("--fill-neighbours") { Description = "Most loaded images duplicates looks up (default all)" };
+        var command = new Command("search", "Benchmark vector search: exact, IVFFlat, HNSW (default, tuned, build parameters tuned), filtered search, stored neighbours, gallery.search")
+        {
+            rows, queries, target, output, noText, keep, set, configs, spread, centres, tuneSample, fill,
+        };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
             var count = parse.GetValue(rows);
@@ -24,6 +38,14 @@ internal static class BenchSearchCommand
             {
                 throw new GalleryException("--rows must be at least 2000 and --queries at least 10");
             }
+
+            if (parse.GetValue(spread) is <= 0 or > 10 || parse.GetValue(fill) is < 1 || parse.GetValue(centres) is < 1)
+            {
+                throw new GalleryException("--spread must be above 0 and at most 10, and --fill-neighbours and --centres at least 1");
+            }
+
+            var chosen = SearchConfigurations.Parse(parse.GetValue(configs));
+            new BuildTuneOptions(parse.GetValue(tuneSample)).Validate();
 
             var report = parse.GetValue(output)?.FullName
                 ?? Path.Combine("bench-results", $"search-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}.md");
@@ -33,15 +55,17 @@ internal static class BenchSearchCommand
             try
             {
                 ITextEmbedder? embedder = null;
-                if (!parse.GetValue(noText))
+                if (!parse.GetValue(noText) && chosen.Contains(SearchConfigurations.Text))
                 {
                     model = ClipModelLoader.Load(context);
                     embedder = new ClipTextEmbedder(model);
                     host = await StandaloneEmbedHost.StartAsync(embedder, context.OwnerConnectionString, cancellationToken);
                 }
 
-                await new SearchBenchmark(context.OwnerConnectionString, log).RunAsync(
-                    count, parse.GetValue(queries), 10, parse.GetValue(target), host?.EmbedUrl, embedder, report, parse.GetValue(keep), cancellationToken);
+                var run = new SearchBenchmarkOptions(
+                    count, parse.GetValue(queries), 10, parse.GetValue(target), parse.GetValue(set)!, parse.GetValue(configs), report, parse.GetValue(keep),
+                    parse.GetValue(spread), parse.GetValue(centres), parse.GetValue(tuneSample), parse.GetValue(fill));
+                await new SearchBenchmark(context.OwnerConnectionString, log).RunAsync(run, host?.EmbedUrl, embedder, cancellationToken);
             }
             finally
             {

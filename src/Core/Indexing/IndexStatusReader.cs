@@ -30,7 +30,7 @@ internal sealed class IndexStatusReader
         note ??= target.State == "active"
             ? "pgvector's default (dbfirst index tune picks a value for a target recall)"
             : $"never tuned: pgvector's default once active (dbfirst index tune --model {target.ModelName} picks one before promote)";
-        return new VectorIndexStatus(index.Name, index.Method, index.Parameters, index.IsValid, index.SizeBytes, rows, lastBuild, setting, value, note);
+        return new VectorIndexStatus(index.Name, index.Method, index.Parameters, index.IsValid, index.SizeBytes, rows, lastBuild, setting, value, note, index.Precision);
     }
 
     private static async Task<(string? Value, string? Note)> ReadSettingAsync(NpgsqlConnection connection, string key, CancellationToken cancellationToken)

@@ -56,7 +56,7 @@ public sealed class IndexTuner
         var setting = status.SearchSetting!;
         var candidates = status.Parameters is IvfflatParameters ivfflat
             ? ProbeCandidates(ivfflat.Lists)
-            : s_efSearch.Where(value => value >= options.K || value == s_efSearch[^1]).ToArray();
+            : EfSearchCandidates(options.K);
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         var target = await IndexTarget.ResolveAsync(connection, options.Model, cancellationToken);
@@ -120,6 +120,9 @@ public sealed class IndexTuner
 
         return new TuneReport(status.Method!, setting, steps, finalStep, reached, finalHeld, margin, exactP50, stored);
     }
+
+    /// <summary>The <c>hnsw.ef_search</c> values tried for k neighbours, smallest first (pgvector returns at most ef_search rows).</summary>
+    internal static int[] EfSearchCandidates(int k) => s_efSearch.Where(value => value >= k || value == s_efSearch[^1]).ToArray();
 
     private static int[] ProbeCandidates(int lists)
     {

@@ -10,7 +10,8 @@ namespace DbFirst.Models;
 internal sealed class ModelRegistry(NpgsqlDataSource dataSource)
 {
     private const string ListSql = """
-        SELECT c.model_id, c.name, c.state, c.dimension, c.embedded, c.total, c.index_name, m.source, m.layout
+        SELECT c.model_id, c.name, c.state, c.dimension, c.embedded, c.total, c.index_name, m.source, m.layout,
+               CASE WHEN c.index_name IS NOT NULL THEN gallery.index_precision(c.model_id) END
         FROM gallery.model_coverage() AS c
         JOIN gallery.clip_models AS m ON m.id = c.model_id
         ORDER BY CASE c.state WHEN 'active' THEN 0 WHEN 'staged' THEN 1 ELSE 2 END, m.retired_at DESC NULLS LAST, c.model_id
@@ -30,7 +31,8 @@ internal sealed class ModelRegistry(NpgsqlDataSource dataSource)
                 reader.GetInt32(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt64(4), reader.GetInt64(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6),
                 reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8)));
+                reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9)));
         }
 
         return models;

@@ -44,6 +44,7 @@ internal static class IndexCommand
 
             await o.WriteLineAsync($"index:          gallery.{status.IndexName}{(status.IsValid ? "" : " (INVALID: rebuild it)")}");
             await o.WriteLineAsync($"type:           {status.Method} ({status.Parameters}), cosine");
+            await o.WriteLineAsync($"precision:      {status.Precision}{(status.Precision == IndexPrecision.Half ? " (halfvec: searches cast column and query to halfvec to use it)" : "")}");
             await o.WriteLineAsync($"rows:           {status.Rows:N0} embedded");
             await o.WriteLineAsync($"size:           {ByteSize.Format(status.SizeBytes)}");
             await o.WriteLineAsync(status.LastBuild is { } build
@@ -62,9 +63,15 @@ internal static class IndexCommand
         var lists = new Option<int?>("--lists") { Description = "IVFFlat lists (default rows/1000 up to 1M rows, √rows beyond)" };
         var m = new Option<int?>("--m") { Description = "HNSW connections per node (default 16)" };
         var efConstruction = new Option<int?>("--ef-construction") { Description = "HNSW build candidate list (default 64)" };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "full (the vectors as stored) or half (an index on embedding::halfvec(N): about half the size, nearly the same recall)",
+            DefaultValueFactory = _ => IndexPrecision.Full,
+        };
+        precision.AcceptOnlyFromAmong(IndexPrecision.Full, IndexPrecision.Half);
         var planOnly = new Option<bool>("--plan") { Description = "Only print the build plan (memory needed and given, spill, rough time); build nothing" };
         var json = new Option<bool>("--json") { Description = "Print {\"plan\":…,\"build\":…} as JSON (progress still goes to stderr)" };
-        var command = new Command("rebuild", "Build a new index CONCURRENTLY and swap it in; searches keep working throughout") { type, lists, m, efConstruction, planOnly, json };
+        var command = new Command("rebuild", "Build a new index CONCURRENTLY and swap it in; searches keep working throughout") { type, lists, m, efConstruction, precision, planOnly, json };
         command.Validators.Add(result =>
         {
             // A validator sees no value for an option left out, not its default: --type's default is hnsw.
@@ -78,7 +85,7 @@ internal static class IndexCommand
             var ceiling = BuildMemoryCeiling.Read(context.Settings);
             await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
             var manager = new VectorIndexManager(dataSource, ceiling);
-            var buildOptions = new IndexBuildOptions(parse.GetValue(type)!, parse.GetValue(lists), parse.GetValue(m), parse.GetValue(efConstruction));
+            var buildOptions = new IndexBuildOptions(parse.GetValue(type)!, parse.GetValue(lists), parse.GetValue(m), parse.GetValue(efConstruction), parse.GetValue(precision)!);
             if (parse.GetValue(planOnly))
             {
                 var plan = await manager.PlanAsync(buildOptions, ModelName(parse, options), cancellationToken);
@@ -117,22 +124,57 @@ internal static class IndexCommand
         var queries = new Option<int>("--queries") { Description = "Tuning queries (as many again are held out to check the result)", DefaultValueFactory = _ => 200 };
         var k = new Option<int>("--k") { Description = "Neighbours per query", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed for sampling the queries", DefaultValueFactory = _ => 1 };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Measure and print, but store nothing" };
-        var command = new Command("tune", "Find the smallest hnsw.ef_search / ivfflat.probes reaching a target recall and store it for the search functions; with --model NAME another model's (e.g. the staged one's, used once it is promoted)")
+        var dryRun = new Option<bool>("--dry-run") { Description = "Measure and print, but store and rebuild nothing" };
+        var buildParameters = new Option<bool>("--build-parameters")
         {
-            target, queries, k, seed, dryRun,
+            Description = "Choose HNSW m and ef_construction too, even when ef_search alone reaches the target (it does so anyway when it cannot)",
+        };
+        var sample = new Option<int>("--sample") { Description = "Rows sampled to try build parameters on", DefaultValueFactory = _ => BuildTuneOptions.DefaultSampleRows };
+        var json = new Option<bool>("--json") { Description = "Print {\"search\":…,\"build_parameters\":…} as JSON (progress goes to stderr)" };
+        var command = new Command(
+            "tune",
+            "Find the smallest hnsw.ef_search / ivfflat.probes reaching a target recall and store it for the search functions; when that cannot reach it on HNSW, choose m and ef_construction on a sample, rebuild once and tune again")
+        {
+            target, queries, k, seed, dryRun, buildParameters, sample, json,
         };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
+            var ceiling = BuildMemoryCeiling.Read(context.Settings);
+            var build = new BuildTuneOptions(parse.GetValue(sample));
+            build.Validate();
+            var asJson = parse.GetValue(json);
+            var log = asJson ? console.Error : console.Out;
             await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
-            var report = await new IndexTuner(dataSource).TuneAsync(
-                new TuneOptions(parse.GetValue(target), parse.GetValue(queries), parse.GetValue(k), parse.GetValue(seed), !parse.GetValue(dryRun), ModelName(parse, options)),
-                console.Out, cancellationToken);
-            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"chosen: {report.Setting} = {report.Chosen.Value}: held-out recall {report.HeldOut.Recall:F4} ± {report.HeldOutMargin:F4}, p50 {report.HeldOut.P50Ms:F2} ms (exact scan p50 {report.ExactP50Ms:F2} ms){(report.Stored ? "; stored in gallery.settings" : "; not stored (--dry-run)")}"));
+            var tune = new TuneOptions(parse.GetValue(target), parse.GetValue(queries), parse.GetValue(k), parse.GetValue(seed), !parse.GetValue(dryRun), ModelName(parse, options));
+            var report = await new IndexTuner(dataSource).TuneAsync(tune, log, cancellationToken);
+            await log.WriteLineAsync(Chosen(report));
+            BuildTuneReport? rebuilt = null;
+            if (report.Method == VectorIndexManager.Hnsw && (parse.GetValue(buildParameters) || !report.ReachedTarget))
+            {
+                await log.WriteLineAsync(report.ReachedTarget
+                    ? "choosing build parameters (--build-parameters)"
+                    : "ef_search alone does not reach the target: choosing build parameters (m, ef_construction) on a sample");
+                rebuilt = await new BuildParameterTuner(dataSource, ceiling).TuneAsync(tune, build, report, log, cancellationToken);
+                await log.WriteLineAsync(rebuilt.Build is { } index
+                    ? $"chose m = {rebuilt.Chosen.M}, ef_construction = {rebuilt.Chosen.EfConstruction}; rebuilt in {index.BuildSeconds:F0} s, {ByteSize.Format(index.SizeBytes)}"
+                    : $"would choose m = {rebuilt.Chosen.M}, ef_construction = {rebuilt.Chosen.EfConstruction}; nothing rebuilt (--dry-run)");
+                if (rebuilt.Search is { } search)
+                {
+                    report = search;
+                    await log.WriteLineAsync(Chosen(report));
+                }
+            }
+
+            if (asJson)
+            {
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { search = report, buildParameters = rebuilt }, DbFirstJson.Options));
+            }
+
             if (!report.ReachedTarget)
             {
-                await console.Error.WriteLineAsync("dbfirst: the target recall was not reached even at the largest setting tried; rebuild with a larger --m / --ef-construction (HNSW) or more data per list (IVFFlat)");
+                await console.Error.WriteLineAsync(report.Method == VectorIndexManager.Hnsw
+                    ? "dbfirst: the target recall was not reached even at the largest setting tried (see the build parameters tried above)"
+                    : "dbfirst: the target recall was not reached even at the largest setting tried; rebuild with more data per list (IVFFlat) or switch to HNSW");
                 return CommandAction.Failure;
             }
 
@@ -140,6 +182,9 @@ internal static class IndexCommand
         });
         return command;
     }
+
+    private static string Chosen(TuneReport report) => string.Create(CultureInfo.InvariantCulture,
+        $"chosen: {report.Setting} = {report.Chosen.Value}: held-out recall {report.HeldOut.Recall:F4} ± {report.HeldOutMargin:F4}, p50 {report.HeldOut.P50Ms:F2} ms (exact scan p50 {report.ExactP50Ms:F2} ms){(report.Stored ? "; stored in gallery.settings" : "; not stored (--dry-run)")}");
 
     // The flags against pgvector's limits and each other, before anything connects; what depends on the table
     // (IVFFlat's minimum rows, at most rows / 10 lists) is checked when the build resolves its parameters.

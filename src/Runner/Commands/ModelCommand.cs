@@ -37,7 +37,7 @@ internal static class ModelCommand
             {
                 var rows = models.Select(m => new
                 {
-                    m.Id, m.Name, m.State, m.Dimension, m.Embedded, m.Total, m.Coverage, m.IndexName, m.Source, m.Layout,
+                    m.Id, m.Name, m.State, m.Dimension, m.Embedded, m.Total, m.Coverage, m.IndexName, m.Source, m.Layout, m.IndexPrecision,
                 });
                 await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { models = rows }, s_json));
                 return CommandAction.Success;
@@ -53,7 +53,7 @@ internal static class ModelCommand
             foreach (var m in models)
             {
                 await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"{m.State,-8} {TerminalText.Escape(m.Name),-28} {m.Dimension,5} {m.Embedded,9:N0} / {m.Total,-9:N0} {m.Coverage,8:P1}  {(m.IndexName is null ? "none" : "gallery." + m.IndexName)}"));
+                    $"{m.State,-8} {TerminalText.Escape(m.Name),-28} {m.Dimension,5} {m.Embedded,9:N0} / {m.Total,-9:N0} {m.Coverage,8:P1}  {(m.IndexName is null ? "none" : $"gallery.{m.IndexName} ({m.IndexPrecision} precision)")}"));
             }
 
             return CommandAction.Success;

@@ -1,0 +1,28 @@
+namespace DbFirst.Bench;
+
+/// <summary>What one <c>dbfirst bench search</c> run measures.</summary>
+/// <param name="Rows">Vectors to load.</param>
+/// <param name="Queries">Held-out query vectors.</param>
+/// <param name="K">Neighbours per query.</param>
+/// <param name="TargetRecall">What the tuner aims for.</param>
+/// <param name="Set">The vector set, a name of <see cref="SearchVectorSet.Names"/>.</param>
+/// <param name="Configs">Comma-separated configurations (<see cref="SearchConfigurations"/>); null for the default list.</param>
+/// <param name="ReportPath">Markdown report to write.</param>
+/// <param name="Keep">Keep the scratch database afterwards.</param>
+/// <param name="Spread">The hard set's per-dimension noise; null for <see cref="SearchVectorSet.HardSpread"/> (used to calibrate it).</param>
+/// <param name="Centres">The hard set's centres; null for <see cref="SearchVectorSet.HardCentres"/> (used to calibrate it).</param>
+/// <param name="TuneSample">Rows the build-parameter tuner samples.</param>
+/// <param name="FillNeighbours">Most queued images the duplicates configuration looks up; null for all of them.</param>
+public sealed record SearchBenchmarkOptions(
+    int Rows,
+    int Queries,
+    int K,
+    double TargetRecall,
+    string Set,
+    string? Configs,
+    string ReportPath,
+    bool Keep = false,
+    double? Spread = null,
+    int? Centres = null,
+    int TuneSample = BuildTuneOptions.DefaultSampleRows,
+    long? FillNeighbours = null);

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using DbFirst.Indexing;
+using DbFirst.Tests.Support;
+
+namespace DbFirst.Tests.Indexing;
+
+public sealed class BuildParameterTunerTests
+{
+    // Nearly uniform (as bench search --set hard): a sparse graph misses here, and recall is worth measuring.
+    private static float[][] HardRows(int count) => SyntheticGallery.NearlyUniform(count, 512, 30, 0.06, seed: 7);
+
+    [Fact]
+    public async Task Tune_EvaluatesCandidatesOnASample_RebuildsOnceWithTheChosenOne_WithinTheCeiling()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        await SyntheticGallery.LoadAsync(dataSource, HardRows(3000), 30);
+        const long Ceiling = 16L << 20;
+        var manager = new VectorIndexManager(dataSource, Ceiling);
+        await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 4, EfConstruction: 8));
+        var tune = new TuneOptions(0.95, 30, 10);
+        var current = await new IndexTuner(dataSource).TuneAsync(tune);
+        var builds = await database.ScalarAsync<long>("SELECT count(*) FROM gallery.index_builds");
+        var log = new StringWriter();
+
+        var report = await new BuildParameterTuner(dataSource, Ceiling).TuneAsync(tune, new BuildTuneOptions(SampleRows: 1500, SampleQueries: 100), current, log);
+
+        Assert.Equal(1500, report.SampleRows);
+        Assert.Equal(100, report.SampleQueries);
+        Assert.True(report.MissRatio >= 1, $"miss ratio {report.MissRatio}");
+        // Cheapest first, stopping at the first that reaches the target.
+        Assert.Equal(
+            BuildTuneOptions.Candidates.Take(report.Candidates.Count).Select(p => (p.M, p.EfConstruction)),
+            report.Candidates.Select(c => (c.M, c.EfConstruction)));
+        Assert.All(report.Candidates.SkipLast(1), candidate => Assert.False(candidate.Reaches));
+        Assert.All(report.Candidates, candidate => Assert.True(candidate.SampleBuildSeconds > 0 && candidate.SampleIndexBytes > 0));
+        Assert.Same(report.Chosen, report.Candidates[^1]);
+        Assert.True(report.Chosen.Reaches, log.ToString());
+        Assert.True(report.Chosen.PredictedRecall >= 0.97, log.ToString());
+        var chosen = new HnswParameters(report.Chosen.M, report.Chosen.EfConstruction);
+        Assert.Equal(chosen, report.Build!.Parameters);
+        Assert.Equal(chosen, (await manager.GetStatusAsync()).Parameters);
+        Assert.True(report.Plan!.MaintenanceWorkMemBytes <= Ceiling);
+        Assert.Equal(builds + 1, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.index_builds"));
+        Assert.True(report.Search!.Stored);
+        Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname LIKE 'dbfirst_tune_sample%'"));
+    }
+
+    [Fact]
+    public async Task Tune_DryRun_EvaluatesButBuildsNothing()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        await SyntheticGallery.LoadAsync(dataSource, HardRows(2000), 30);
+        await new VectorIndexManager(dataSource).RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 4, EfConstruction: 8));
+        var builds = await database.ScalarAsync<long>("SELECT count(*) FROM gallery.index_builds");
+
+        var report = await new BuildParameterTuner(dataSource).TuneAsync(
+            new TuneOptions(0.95, 30, 10, Store: false), new BuildTuneOptions(SampleRows: 1000, SampleQueries: 50), current: null);
+
+        Assert.NotEmpty(report.Candidates);
+        Assert.Equal(1.0, report.MissRatio);
+        Assert.Null(report.Build);
+        Assert.Null(report.Search);
+        Assert.Equal(builds, await database.ScalarAsync<long>("SELECT count(*) FROM gallery.index_builds"));
+        Assert.Equal(new HnswParameters(4, 8), (await new VectorIndexManager(dataSource).GetStatusAsync()).Parameters);
+    }
+
+    [Fact]
+    public async Task Tune_WithoutAnHnswIndex_RefusesInOneLine()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        await SyntheticGallery.LoadAsync(dataSource, HardRows(2000), 30);
+        await new VectorIndexManager(dataSource).RebuildAsync(new IndexBuildOptions(VectorIndexManager.Ivfflat));
+
+        var error = await Assert.ThrowsAsync<GalleryException>(() =>
+            new BuildParameterTuner(dataSource).TuneAsync(new TuneOptions(), new BuildTuneOptions(), current: null));
+
+        Assert.Equal("choosing build parameters needs an HNSW index of the active model: dbfirst index rebuild --type hnsw first", error.Message);
+    }
+
+    [Fact]
+    public async Task IndexTuneCommand_BuildParametersJson_PrintsTheTradeOffTable()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        await SyntheticGallery.LoadAsync(dataSource, HardRows(2000), 30);
+        await new VectorIndexManager(dataSource).RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 4, EfConstruction: 8));
+
+        var run = await CliRun.InvokeAsync(
+            "index", "tune", "--build-parameters", "--dry-run", "--sample", "1000", "--queries", "20", "--json", "--connection", database.ConnectionString);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var root = JsonDocument.Parse(run.Out).RootElement;
+        Assert.Equal("hnsw.ef_search", root.GetProperty("search").GetProperty("setting").GetString());
+        var candidates = root.GetProperty("build_parameters").GetProperty("candidates").EnumerateArray().ToList();
+        Assert.NotEmpty(candidates);
+        Assert.Equal(16, candidates[0].GetProperty("m").GetInt32());
+        Assert.Equal(64, candidates[0].GetProperty("ef_construction").GetInt32());
+        Assert.True(candidates[0].GetProperty("sample_build_seconds").GetDouble() > 0);
+        Assert.Contains("m = 16, ef_construction =  64: sample build", run.Error, StringComparison.Ordinal);
+    }
+}
