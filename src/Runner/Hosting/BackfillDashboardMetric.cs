@@ -46,11 +46,12 @@ internal static class BackfillDashboardMetric
             return new Metric("no model staged") { Style = MetricStyle.Default };
         }
 
-        return new Metric($"{progress.Model}: {progress.Counts}")
+        // The whole line (model, counts, pace) as the value: the label under it is fixed when the metric is registered.
+        return new Metric(progress.ToString())
         {
             Style = progress.Complete ? MetricStyle.Success : MetricStyle.Info,
             Highlighted = progress.Complete,
-            Title = progress.Pace.Length > 0 ? progress.Pace : "rate and time left appear after the next reading",
+            Title = progress.Pace.Length > 0 ? progress.Pace : "the rate and time left appear once a later reading (at most every 15 s) has grown",
         };
     }
 }

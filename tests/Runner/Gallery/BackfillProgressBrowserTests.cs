@@ -50,6 +50,8 @@ public sealed class BackfillProgressBrowserTests : IAsyncLifetime
         await RunAsync("model", "stage", staged, "--connection", _database.ConnectionString);
         await RunAsync("embed", "--model", TestPaths.TinyClipModel, "--limit", Backfilled.ToString(System.Globalization.CultureInfo.InvariantCulture), "--connection", _database.ConnectionString);
         _images = await _database.ScalarAsync<long>("SELECT count(*) FROM gallery.image_gallery");
+        // Ingest enqueued an embed-pending run, which serve would pick up and finish the backfill with.
+        await _database.ExecuteAsync("DELETE FROM hangfire.jobqueue");
 
         var address = new Uri($"http://127.0.0.1:{FreePort()}");
         _serve = DbFirstProcess.Start(
