@@ -19,6 +19,7 @@ internal static class BenchCli
         root.Subcommands.Add(BenchIngestCommand.Create(options, console));
         root.Subcommands.Add(BenchEmbedCommand.Create(options, console));
         root.Subcommands.Add(BenchSearchCommand.Create(options, console));
+        root.Subcommands.Add(BenchBackfillCommand.Create(options, console));
         root.Subcommands.Add(BenchClaudeCommand.Create(options, console));
         root.Subcommands.Add(BenchWorkersCommand.Create(options, console));
         root.Subcommands.Add(BenchWorkerHostCommand.Create(options, console));

@@ -27,6 +27,13 @@ internal sealed record IndexTarget(int ModelId, string ModelName, int Dimension,
     /// <summary>The indexed column and operator class at <paramref name="precision"/>, cast to the model's dimension as pgvector's index methods need.</summary>
     public string IndexColumn(string precision) => IndexPrecision.IndexColumn(precision, Dimension);
 
+    /// <summary>
+    /// Where the model's tuned <paramref name="setting"/> (<c>hnsw.ef_search</c>, <c>ivfflat.probes</c>) is kept in
+    /// <c>gallery.settings</c>: the plain key, which the search functions apply, for the active model; <c>setting@name</c>
+    /// for any other, moved to the plain key when it becomes active (migration 111's trigger on <c>clip_models</c>).
+    /// </summary>
+    public string TuningKey(string setting) => State == "active" ? setting : $"{setting}@{ModelName}";
+
     /// <summary>The active model (<paramref name="modelName"/> null) or the model of that name.</summary>
     /// <exception cref="GalleryException">No active model yet, no model of that name, or its storage is gone.</exception>
     public static async Task<IndexTarget> ResolveAsync(NpgsqlConnection connection, string? modelName, CancellationToken cancellationToken)

@@ -47,6 +47,16 @@ internal sealed class ModelRegistry(NpgsqlDataSource dataSource)
     public Task<RegisteredModel> PromoteAsync(double minCoverage, CancellationToken cancellationToken = default) =>
         CallAsync($"SELECT {Columns} FROM gallery.promote_model($1)", cancellationToken, minCoverage);
 
+    /// <summary>
+    /// Whether the active model's index has a tuned search setting in force (<c>dbfirst index tune</c>); after a promote,
+    /// whether the new model was tuned before it (<c>--model NAME</c>): each model's setting follows it (migration 111).
+    /// </summary>
+    public async Task<bool> ActiveModelTunedAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM gallery.settings WHERE key IN ('hnsw.ef_search', 'ivfflat.probes'))");
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Makes the most recently retired model whose embeddings are kept active again; returns it.</summary>
     public Task<RegisteredModel> RollbackAsync(CancellationToken cancellationToken = default) =>
         CallAsync($"SELECT {Columns} FROM gallery.rollback_model()", cancellationToken);

@@ -145,7 +145,7 @@ internal static class IndexCommand
             var asJson = parse.GetValue(json);
             var log = asJson ? console.Error : console.Out;
             await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
-            var tune = new TuneOptions(parse.GetValue(target), parse.GetValue(queries), parse.GetValue(k), parse.GetValue(seed), !parse.GetValue(dryRun));
+            var tune = new TuneOptions(parse.GetValue(target), parse.GetValue(queries), parse.GetValue(k), parse.GetValue(seed), !parse.GetValue(dryRun), ModelName(parse, options));
             var report = await new IndexTuner(dataSource).TuneAsync(tune, log, cancellationToken);
             await log.WriteLineAsync(Chosen(report));
             BuildTuneReport? rebuilt = null;

@@ -56,10 +56,11 @@ internal static class GalleryHost
     /// <summary>
     /// Maps the dashboard at <c>/hangfire</c> with <paramref name="access"/>: local requests only, or basic auth for
     /// everyone when credentials are configured; the storage connection string is never displayed. Where ASP.NET Core antiforgery is registered (as in
-    /// <c>serve</c>), Hangfire refuses every dashboard POST without its token.
+    /// <c>serve</c>), Hangfire refuses every dashboard POST without its token. The home page shows the staged model's backfill.
     /// </summary>
     public static void UseDashboard(IApplicationBuilder app, DashboardAccessFilter access)
     {
+        BackfillDashboardMetric.Register();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             DashboardTitle = "DbFirst jobs",
