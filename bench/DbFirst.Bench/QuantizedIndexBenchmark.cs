@@ -104,7 +104,7 @@ public sealed class QuantizedIndexBenchmark
                     ORDER BY d
                     LIMIT $2
                     """,
-                    candidates, ef, factor == OverFetchFactors[0] ? built : built with { Seconds = null }));
+                    candidates, ef, factor == OverFetchFactors[0] ? built : built with { Seconds = null, PeakBytes = null }));
             }
         }
 
@@ -304,6 +304,6 @@ public sealed class QuantizedIndexBenchmark
     /// <summary>One measured configuration: its query, candidates fetched ($3), session ef_search, and its index.</summary>
     private sealed record Configuration(string Name, string Setting, string Sql, int Candidates, int EfSearch, Built Built);
 
-    /// <summary>An index a configuration searches: build time (null on rows after the first that share it), size, peak build memory, maintenance_work_mem.</summary>
+    /// <summary>An index a configuration searches: build time and peak build memory (null on rows after the first that share it), size, maintenance_work_mem.</summary>
     private sealed record Built(double? Seconds, long SizeBytes, long? PeakBytes, long MaintenanceWorkMemBytes);
 }
