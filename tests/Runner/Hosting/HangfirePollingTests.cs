@@ -5,6 +5,7 @@ using DbFirst.Runner;
 using DbFirst.Runner.Hosting;
 using DbFirst.Tests.Embedding;
 using DbFirst.Tests.Support;
+using Hangfire.Logging;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -90,6 +91,10 @@ public sealed class HangfirePollingTests : IDisposable
         finally
         {
             await host.StopAsync();
+            host.Dispose();
+            // Hangfire keeps the started host's logger factory in a static; once the host is disposed, any later
+            // test in this process that makes Hangfire ask for a logger (an enqueue, an attribute) would throw.
+            LogProvider.SetCurrentLogProvider(null);
         }
     }
 
