@@ -16,7 +16,7 @@ internal sealed record SearchVectorSet(string Name, string Description, Func<int
     /// Per-dimension noise of the hard set. Calibrated so that pgvector's default HNSW build (m 16, ef_construction 64)
     /// reaches about 0.4 recall@10 at ef_search 40 and 0.75 at 160 at 10^6 rows (see the README's Performance section).
     /// </summary>
-    public const double HardSpread = 0.06;
+    public const double HardSpread = 0.15;
 
     /// <summary>The names <c>--set</c> accepts.</summary>
     public static readonly string[] Names = ["mixture", "hard"];
