@@ -7,7 +7,9 @@ projected to 512. Written in the Immich layout so `dbfirst bench clip --model DI
 About 600 MB; never commit it (models/ is git-ignored).
 
 Needs Debian's python3-torch (apt-get install -y python3-torch python3-onnx). Run with /usr/bin/python3:
-    /usr/bin/python3 scripts/export-vit-b32-timing-model.py [models/vit-b32-timing]
+    /usr/bin/python3 scripts/export-vit-b32-timing-model.py [models/vit-b32-timing] [SEED]
+SEED (default 0) draws other random weights and names the model "vit-b32-timing-seedSEED": the registry keys models
+on their name, so `dbfirst bench backfill` stages a second model made with another seed (models/vit-b32-timing-b 1).
 The tokenizer files come from ../shared/clip when present (copied into the model folder, which is not in git).
 """
 import json
@@ -20,6 +22,9 @@ from torch import nn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "models", "vit-b32-timing"))
+SEED = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+# Seed 0 keeps the name the README's earlier "ViT-B/32-shaped" figures were measured under.
+NAME = "vit-b32-timing (random weights)" if SEED == 0 else f"vit-b32-timing-seed{SEED} (random weights)"
 
 
 class Attention(nn.Module):
@@ -96,7 +101,7 @@ class Textual(nn.Module):
 
 
 def main():
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     os.makedirs(os.path.join(OUT, "visual"), exist_ok=True)
     os.makedirs(os.path.join(OUT, "textual"), exist_ok=True)
     with torch.no_grad():
@@ -108,7 +113,7 @@ def main():
         torch.onnx.export(Textual().eval(), ids, os.path.join(OUT, "textual", "model.onnx"),
                           input_names=["text"], output_names=["embedding"],
                           dynamic_axes={"text": {0: "batch", 1: "sequence"}, "embedding": {0: "batch"}}, opset_version=17)
-    json.dump({"model_name": "vit-b32-timing (random weights)", "embed_dim": 512},
+    json.dump({"model_name": NAME, "embed_dim": 512},
               open(os.path.join(OUT, "config.json"), "w"), indent=2)
     shared = os.path.join(os.path.dirname(ROOT), "shared", "clip")
     for name in ("vocab.json", "merges.txt"):

@@ -19,7 +19,10 @@ internal static class BenchCli
         root.Subcommands.Add(BenchIngestCommand.Create(options, console));
         root.Subcommands.Add(BenchEmbedCommand.Create(options, console));
         root.Subcommands.Add(BenchSearchCommand.Create(options, console));
+        root.Subcommands.Add(BenchBackfillCommand.Create(options, console));
         root.Subcommands.Add(BenchClaudeCommand.Create(options, console));
+        root.Subcommands.Add(BenchWorkersCommand.Create(options, console));
+        root.Subcommands.Add(BenchWorkerHostCommand.Create(options, console));
         return root;
     }
 
@@ -32,6 +35,9 @@ internal static class BenchCli
             // Ctrl-C cancels the run; the scratch database is dropped on the way out, which can take a few seconds.
             ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
         };
-        return await Build(console).Parse(args).InvokeAsync(configuration, cancellationToken);
+        var parseResult = Build(console).Parse(args);
+        return UsageErrors.Apply(parseResult)
+            ? UsageErrors.Report(parseResult, "dbfirst bench", console.Error)
+            : await parseResult.InvokeAsync(configuration, cancellationToken);
     }
 }

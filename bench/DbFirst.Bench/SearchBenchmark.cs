@@ -145,6 +145,15 @@ public sealed class SearchBenchmark
                     await SaveAsync();
                 }
 
+                if (hnswTune is not null && (configs.Contains(SearchConfigurations.Half) || configs.Contains(SearchConfigurations.Binary)))
+                {
+                    var quantized = await new QuantizedIndexBenchmark(dataSource, SearchVectorSet.Dimensions, _log).RunAsync(
+                        probes, exact.KthDistances, k, hnsw, hnswTune.Chosen.Value, configs.Contains(SearchConfigurations.Half), configs.Contains(SearchConfigurations.Binary), cancellationToken);
+                    results.AddRange(quantized.Rows);
+                    notes.AddRange(quantized.Notes);
+                    await SaveAsync();
+                }
+
                 if (configs.Contains(SearchConfigurations.HnswBuild))
                 {
                     await BuildParametersAsync(dataSource, tune, hnswTune, options, probes, exact.KthDistances, results, notes, cancellationToken);

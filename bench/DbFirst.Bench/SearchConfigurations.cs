@@ -24,6 +24,15 @@ internal static class SearchConfigurations
     /// <summary><c>index tune</c> choosing build parameters too: sample builds, one real rebuild, ef_search tuned.</summary>
     public const string HnswBuild = "hnsw-build";
 
+    /// <summary>
+    /// Beside the tuned HNSW index: an HNSW index on <c>embedding::halfvec(N)</c> (<c>index rebuild --precision half</c>),
+    /// same parameters and ef_search; size, build, recall and latency against the full one.
+    /// </summary>
+    public const string Half = "half";
+
+    /// <summary>Beside the tuned HNSW index: binary quantization (<c>binary_quantize</c>, Hamming HNSW) with k x 4 … 40 candidates re-ranked exactly.</summary>
+    public const string Binary = "binary";
+
     /// <summary>1%-selective folder and date filters through the index in place.</summary>
     public const string Filtered = "filtered";
 
@@ -34,10 +43,10 @@ internal static class SearchConfigurations
     public const string Text = "text";
 
     /// <summary>Every configuration, in the order a run measures them.</summary>
-    public static readonly string[] All = [Exact, SeedIvfflat, Ivfflat, HnswDefault, Hnsw, HnswBuild, Filtered, Duplicates, Text];
+    public static readonly string[] All = [Exact, SeedIvfflat, Ivfflat, HnswDefault, Hnsw, Half, Binary, HnswBuild, Filtered, Duplicates, Text];
 
     /// <summary>What a run without <c>--configs</c> measures.</summary>
-    public static readonly string[] Default = [Exact, SeedIvfflat, Ivfflat, Hnsw, Filtered, Duplicates, Text];
+    public static readonly string[] Default = [Exact, SeedIvfflat, Ivfflat, Hnsw, Half, Binary, Filtered, Duplicates, Text];
 
     private static readonly string[] s_buildsIndex = [SeedIvfflat, Ivfflat, HnswDefault, Hnsw, HnswBuild];
 
@@ -57,6 +66,11 @@ internal static class SearchConfigurations
         if (names.Any(n => n is Filtered or Duplicates or Text) && !names.Any(s_buildsIndex.Contains))
         {
             throw new GalleryException($"--configs {Filtered}, {Duplicates} and {Text} search through an index: add one of {string.Join(", ", s_buildsIndex)}");
+        }
+
+        if (names.Any(n => n is Half or Binary) && !names.Contains(Hnsw) && !names.Contains(HnswBuild))
+        {
+            throw new GalleryException($"--configs {Half} and {Binary} are measured beside the tuned HNSW index: add {Hnsw}");
         }
 
         return new HashSet<string>(names, StringComparer.Ordinal);

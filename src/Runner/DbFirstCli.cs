@@ -43,6 +43,9 @@ internal static class DbFirstCli
             // batch in hand, which takes longer than System.CommandLine's default 2 s grace before it gives up waiting.
             ProcessTerminationTimeout = GalleryHost.ShutdownTimeout + TimeSpan.FromSeconds(30),
         };
-        return await root.Parse(args).InvokeAsync(configuration, cancellationToken);
+        var parseResult = root.Parse(args);
+        return UsageErrors.Apply(parseResult)
+            ? UsageErrors.Report(parseResult, "dbfirst", console.Error)
+            : await parseResult.InvokeAsync(configuration, cancellationToken);
     }
 }

@@ -23,8 +23,9 @@ public sealed class SearchBenchmarkTests
     }
 
     [Theory]
-    [InlineData("exact,bogus", "--configs takes a comma-separated list of exact, seed-ivfflat, ivfflat, hnsw-default, hnsw, hnsw-build, filtered, duplicates, text; unknown: 'bogus'")]
+    [InlineData("exact,bogus", "--configs takes a comma-separated list of exact, seed-ivfflat, ivfflat, hnsw-default, hnsw, half, binary, hnsw-build, filtered, duplicates, text; unknown: 'bogus'")]
     [InlineData("exact,filtered", "--configs filtered, duplicates and text search through an index: add one of seed-ivfflat, ivfflat, hnsw-default, hnsw, hnsw-build")]
+    [InlineData("ivfflat,half", "--configs half and binary are measured beside the tuned HNSW index: add hnsw")]
     public void Configs_RefuseUnknownNamesAndSearchesWithoutAnIndex(string list, string message)
     {
         var error = Assert.Throws<GalleryException>(() => SearchConfigurations.Parse(list));
@@ -37,7 +38,7 @@ public sealed class SearchBenchmarkTests
     {
         var parsed = SearchConfigurations.Parse(null);
 
-        Assert.Equal(["exact", "seed-ivfflat", "ivfflat", "hnsw", "filtered", "duplicates", "text"], SearchConfigurations.All.Where(parsed.Contains));
+        Assert.Equal(["exact", "seed-ivfflat", "ivfflat", "hnsw", "half", "binary", "filtered", "duplicates", "text"], SearchConfigurations.All.Where(parsed.Contains));
     }
 
     [Fact]

@@ -44,6 +44,26 @@ public sealed class GalleryMigratorTests
     }
 
     [Fact]
+    public async Task UpgradeInANewSession_FromBeforeTheFunctionsThatSetPgvectorSettings_AppliesThemAndBackDown()
+    {
+        // Migrations 81 and 91 create functions with SET hnsw.iterative_scan; a session that has not loaded
+        // pgvector's library may not name that setting as a non-superuser. Each MigrateUpAsync is a new session.
+        await using var database = await TestDatabase.CreateAsync(migrate: false);
+        var migrator = new GalleryMigrator(database.ConnectionString);
+        await migrator.MigrateUpAsync(80);
+
+        var applied = await new GalleryMigrator(database.ConnectionString).MigrateUpAsync(91);
+        var configAfterUp = await database.ScalarAsync<string>(
+            "SELECT array_to_string(proconfig, ',') FROM pg_proc WHERE oid = 'gallery.search_by_embedding(vector,integer,text,timestamptz,timestamptz)'::regprocedure");
+        var rolledBack = await new GalleryMigrator(database.ConnectionString).MigrateDownAsync(80);
+
+        Assert.Equal([81L, 82L, 90L, 91L], applied);
+        Assert.Contains("hnsw.iterative_scan=relaxed_order", configAfterUp);
+        Assert.Equal([91L, 90L, 82L, 81L], rolledBack);
+        Assert.Equal(80L, await database.ScalarAsync<long>($"SELECT max(version) FROM {GalleryVersionTable.Schema}.{GalleryVersionTable.Table}"));
+    }
+
+    [Fact]
     public async Task IndexMigration_RerunAfterAFailedConcurrentBuild_RebuildsTheInvalidIndex()
     {
         await using var database = await TestDatabase.CreateAsync(migrate: false);

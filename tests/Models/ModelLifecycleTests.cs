@@ -117,6 +117,25 @@ public sealed class ModelLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Promote_StagedIndexNeverTuned_SaysSoInOneNote_TunedBeforehand_SaysNothing()
+    {
+        await ModelAsync("stage", TestPaths.TinyClip384Model);
+        await EmbedBAsync(Images);
+        var untuned = await ModelAsync("promote");
+        await ModelAsync("rollback");
+        // As `dbfirst index tune --model` stores it: under the staged model's name until it becomes active.
+        await _database.ExecuteAsync($"INSERT INTO gallery.settings (key, value) VALUES ('hnsw.ef_search@{ModelB}', '64')");
+        var tuned = await ModelAsync("promote");
+
+        Assert.Equal(0, untuned.ExitCode);
+        Assert.Equal(
+            $"dbfirst: note: {ModelB}'s index was never tuned, so searches use pgvector's defaults (hnsw.ef_search 40, ivfflat.probes 1); run dbfirst index tune (next time, dbfirst index tune --model {ModelB} before promote)\n",
+            untuned.Error);
+        Assert.Equal((0, ""), (tuned.ExitCode, tuned.Error));
+        Assert.Equal("64", await _database.ScalarAsync<string>("SELECT value FROM gallery.settings WHERE key = 'hnsw.ef_search'"));
+    }
+
+    [Fact]
     public async Task Promote_NewImagesWhileRetired_RollbackFindsThemPendingForTheOldModel()
     {
         await ModelAsync("stage", TestPaths.TinyClip384Model);

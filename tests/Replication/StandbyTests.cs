@@ -1,3 +1,4 @@
+using DbFirst.Indexing;
 using DbFirst.Tests.Support;
 using Npgsql;
 
@@ -52,6 +53,35 @@ public sealed class StandbyTests : IClassFixture<StandbyFixture>
         var uncached = await AsAnalystAsync(standby, "SELECT id, distance FROM gallery.search('image 123', 3)");
         Assert.Equal(_ids[123].ToString(System.Globalization.CultureInfo.InvariantCulture), uncached[0].Split(' ')[0]);
         Assert.Equal(0L, await _primary.ScalarAsync<long>("SELECT count(*) FROM gallery.text_embeddings WHERE query = 'image 123'"));
+    }
+
+    [StandbyFact]
+    public async Task Standby_SearchesThroughAHalfPrecisionIndex_BuiltOnThePrimary()
+    {
+        var standby = StandbyCluster.ConnectionString(_primary.Name);
+        var similar = $"SELECT id, distance FROM gallery.similar_images({_ids[3]}, 5)";
+        var scans = $"""
+            WITH hits AS MATERIALIZED ({similar})
+            SELECT h.n, pg_stat_get_xact_numscans('gallery.image_embeddings_m1_embedding_idx'::regclass)
+            FROM (SELECT count(*) AS n FROM hits) h
+            """;
+        await using var dataSource = _primary.CreateDataSource();
+        var manager = new VectorIndexManager(dataSource);
+        await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: IndexPrecision.Half));
+        await WaitForAsync(standby, "SELECT gallery.index_precision(1) = 'half'");
+
+        var onPrimary = await AsAnalystAsync(_primary.ConnectionString, similar);
+        var onStandby = await AsAnalystAsync(standby, similar);
+        var scannedOnStandby = await AsAnalystAsync(standby, scans);
+        // Leave the full index the other tests compare through, replayed on the standby too.
+        await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw));
+        await WaitForAsync(standby, "SELECT gallery.index_precision(1) = 'full'");
+
+        Assert.Equal(5, onStandby.Count);
+        Assert.Equal(onPrimary, onStandby);
+        var counts = scannedOnStandby.Single().Split(' ').Select(x => long.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(5, counts[0]);
+        Assert.True(counts[1] >= 1, "the standby's search did not scan the half-precision index");
     }
 
     [StandbyFact]

@@ -234,6 +234,27 @@ public sealed class GalleryMigrator
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    // pgvector's settings (hnsw.iterative_scan, ivfflat.max_probes, …) exist in a session only once its library
+    // is loaded; before that, a non-superuser may not name them in CREATE FUNCTION … SET, so a migrate that
+    // starts above the migrations that first touch a vector (an upgrade from 80 to 91, say) failed with
+    // "permission denied to set parameter". The runner's session loads the library first, when the extension exists.
+    private const string LoadVectorLibrarySql = """
+        DO $$
+        DECLARE
+          vector_type regtype := (
+            SELECT t.oid::regtype
+            FROM pg_type t
+            JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
+            JOIN pg_extension e ON e.oid = d.refobjid
+            WHERE e.extname = 'vector' AND t.typname = 'vector');
+        BEGIN
+          IF vector_type IS NOT NULL THEN
+            EXECUTE format('SELECT %L::%s', '[1]', vector_type);
+          END IF;
+        END
+        $$
+        """;
+
     private void RunWithRunner(TextWriter? previewOutput, Action<IMigrationRunner> action)
     {
         var services = new ServiceCollection()
@@ -261,7 +282,13 @@ public sealed class GalleryMigrator
         using (services)
         {
             using var scope = services.CreateScope();
-            action(scope.ServiceProvider.GetRequiredService<IMigrationRunner>());
+            var runner = scope.ServiceProvider.GetRequiredService<IMigrationRunner>();
+            if (previewOutput is null)
+            {
+                runner.Processor.Execute(LoadVectorLibrarySql);
+            }
+
+            action(runner);
         }
     }
 

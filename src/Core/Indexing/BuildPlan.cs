@@ -16,6 +16,7 @@ namespace DbFirst.Indexing;
 /// <param name="Workers">Parallel maintenance workers the build may use.</param>
 /// <param name="EstimatedSeconds">Rough build time; <see langword="null"/> when nothing to scale from.</param>
 /// <param name="EstimateBasis">What the time estimate was scaled from.</param>
+/// <param name="Precision"><see cref="IndexPrecision.Full"/> or <see cref="IndexPrecision.Half"/>.</param>
 public sealed record BuildPlan(
     string Method,
     IndexParameters Parameters,
@@ -29,7 +30,8 @@ public sealed record BuildPlan(
     long RowsInMemory,
     int Workers,
     double? EstimatedSeconds,
-    string EstimateBasis)
+    string EstimateBasis,
+    string Precision = IndexPrecision.Full)
 {
     /// <summary>The plan in a few lines, for the terminal.</summary>
     public IReadOnlyList<string> Describe()
@@ -37,7 +39,7 @@ public sealed record BuildPlan(
         var c = CultureInfo.InvariantCulture;
         var lines = new List<string>
         {
-            string.Create(c, $"build plan: {Method} ({Parameters}) over {Rows:N0} rows of {Dimensions} dimensions, {Workers} parallel worker(s)"),
+            string.Create(c, $"build plan: {Method} ({Parameters}, {Precision} precision) over {Rows:N0} rows of {Dimensions} dimensions, {Workers} parallel worker(s)"),
             string.Create(c, $"memory: needs ~{ByteSize.Format(NeededBytes)} ({BytesPerRow:N0} B/row); ceiling {ByteSize.Format(CeilingBytes)} ({BuildMemoryCeiling.ConfigurationKey}); maintenance_work_mem = {ByteSize.Format(MaintenanceWorkMemBytes)}"),
             Spills
                 ? string.Create(c, $"spills: the graph fills maintenance_work_mem after ~{RowsInMemory:N0} rows; the other {Rows - RowsInMemory:N0} go through pgvector's on-disk inserts (about 3x slower per row)")

@@ -7,7 +7,8 @@ namespace DbFirst.Indexing;
 /// HNSW memory follows pgvector 0.8's in-memory build: per row an element, its neighbour lists (2m candidates
 /// of 16 bytes on layer 0, few above) and a copy of the vector (8 + 4d bytes). Calibrated on this repository's
 /// pgvector against its own "hnsw graph no longer fits into maintenance_work_mem after N tuples" notice
-/// (d = 512, m = 4..32; d = 128, m = 16): 266 + 4d + 32m bytes per row, within 1%.
+/// (d = 512, m = 4..32; d = 128, m = 16): 266 + 4d + 32m bytes per row, within 1%. A half-precision index holds
+/// 2-byte components: 266 + 2d + 32m.
 /// </remarks>
 public static class BuildPlanner
 {
@@ -27,23 +28,27 @@ public static class BuildPlanner
     private const double ReferenceWork = 16 * 64;
     private const double SpilledSlowdown = 3.4;
 
-    /// <summary>Graph memory per row for an HNSW build.</summary>
-    public static long HnswBytesPerRow(int dimensions, int m) => HnswElementOverhead + (4L * dimensions) + (32L * m);
+    /// <summary>Graph memory per row for an HNSW build; <paramref name="bytesPerDimension"/> 2 for a half-precision index.</summary>
+    public static long HnswBytesPerRow(int dimensions, int m, int bytesPerDimension = 4) => HnswElementOverhead + ((long)bytesPerDimension * dimensions) + (32L * m);
 
-    /// <summary>Works out a plan; <paramref name="lastBuild"/>, when of the same method, calibrates the time estimate.</summary>
-    public static BuildPlan Plan(IndexParameters parameters, long rows, int dimensions, long ceilingBytes, int workers, IndexBuild? lastBuild)
+    /// <summary>
+    /// Works out a plan; <paramref name="lastBuild"/>, when of the same method, calibrates the time estimate; a
+    /// <paramref name="precision"/> of <see cref="IndexPrecision.Half"/> counts 2 bytes a dimension instead of 4.
+    /// </summary>
+    public static BuildPlan Plan(IndexParameters parameters, long rows, int dimensions, long ceilingBytes, int workers, IndexBuild? lastBuild, string precision = IndexPrecision.Full)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var method = parameters.Method;
         var hnsw = parameters as HnswParameters;
-        var perRow = hnsw is not null ? HnswBytesPerRow(dimensions, hnsw.M) : (4L * dimensions) + 64;
+        var component = IndexPrecision.BytesPerDimension(precision);
+        var perRow = hnsw is not null ? HnswBytesPerRow(dimensions, hnsw.M, component) : ((long)component * dimensions) + 64;
         var needed = (long)(rows * perRow * Headroom);
         var memory = Math.Clamp(Math.Max(needed, FloorBytes), BuildMemoryCeiling.MinBytes, ceilingBytes);
         // Only HNSW spills: IVFFlat's k-means samples a bounded number of rows.
         var spills = hnsw is not null && needed > memory;
         var inMemory = spills ? memory / perRow : rows;
         var (seconds, basis) = EstimateSeconds(parameters, rows, inMemory, workers, lastBuild);
-        return new BuildPlan(method, parameters, rows, dimensions, perRow, needed, ceilingBytes, memory, spills, inMemory, workers, seconds, basis);
+        return new BuildPlan(method, parameters, rows, dimensions, perRow, needed, ceilingBytes, memory, spills, inMemory, workers, seconds, basis, precision);
     }
 
     private static (double? Seconds, string Basis) EstimateSeconds(IndexParameters parameters, long rows, long inMemory, int workers, IndexBuild? last)

@@ -9,7 +9,7 @@ namespace DbFirst.Indexing;
 internal static class IndexBuildHistory
 {
     private const string LastBuildSql = """
-        SELECT method, parameters, operation, row_count, tuples_changed, build_seconds, size_bytes, built_at
+        SELECT method, parameters, operation, row_count, tuples_changed, build_seconds, size_bytes, built_at, precision
         FROM gallery.index_builds
         WHERE index_name = $1
         ORDER BY id DESC
@@ -17,8 +17,8 @@ internal static class IndexBuildHistory
         """;
 
     private const string RecordBuildSql = """
-        INSERT INTO gallery.index_builds (index_name, method, parameters, operation, row_count, tuples_changed, build_seconds, size_bytes)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, pg_relation_size(('gallery.' || quote_ident($1))::regclass))
+        INSERT INTO gallery.index_builds (index_name, method, parameters, operation, row_count, tuples_changed, build_seconds, size_bytes, precision)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, pg_relation_size(('gallery.' || quote_ident($1))::regclass), $8)
         """;
 
     // Non-HOT updates and deletes each leave a dead element in a vector index.
@@ -43,12 +43,12 @@ internal static class IndexBuildHistory
         return new IndexBuild(
             method, IndexParameters.Parse(method, reader.GetString(1))!, reader.GetString(2), reader.GetInt64(3),
             reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.GetDouble(5), reader.GetInt64(6),
-            reader.GetFieldValue<DateTimeOffset>(7));
+            reader.GetFieldValue<DateTimeOffset>(7), reader.GetString(8));
     }
 
     /// <summary>Records a finished build of the managed index, stamped with the table's change counters now.</summary>
     public static async Task<IndexBuild> RecordAsync(
-        NpgsqlConnection connection, IndexTarget target, IndexParameters parameters, string operation, long rows, double seconds, CancellationToken cancellationToken)
+        NpgsqlConnection connection, IndexTarget target, IndexParameters parameters, string precision, string operation, long rows, double seconds, CancellationToken cancellationToken)
     {
         var (changed, _) = await ReadTuplesChangedAsync(connection, target, cancellationToken);
         await using (var command = new NpgsqlCommand(RecordBuildSql, connection)
@@ -57,6 +57,7 @@ internal static class IndexBuildHistory
             {
                 new() { Value = target.IndexName }, new() { Value = parameters.Method }, new() { Value = parameters.ToString() },
                 new() { Value = operation }, new() { Value = rows }, new() { Value = changed }, new() { Value = seconds },
+                new() { Value = precision },
             },
         })
         {
@@ -64,7 +65,7 @@ internal static class IndexBuildHistory
         }
 
         var size = await IndexSql.ScalarAsync<long>(connection, $"SELECT pg_relation_size('gallery.{target.IndexName}'::regclass)", cancellationToken);
-        return new IndexBuild(parameters.Method, parameters, operation, rows, changed, seconds, size, DateTimeOffset.UtcNow);
+        return new IndexBuild(parameters.Method, parameters, operation, rows, changed, seconds, size, DateTimeOffset.UtcNow, precision);
     }
 
     /// <summary>The model partition's non-HOT updates plus deletes since statistics began, and its dead tuples now.</summary>

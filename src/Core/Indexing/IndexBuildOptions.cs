@@ -5,18 +5,19 @@ namespace DbFirst.Indexing;
 /// <param name="Lists">IVFFlat lists; <see langword="null"/> picks <see cref="IvfflatLists.ForRows"/>.</param>
 /// <param name="M">HNSW connections per node; <see langword="null"/> keeps pgvector's 16.</param>
 /// <param name="EfConstruction">HNSW build candidate list; <see langword="null"/> keeps pgvector's 64.</param>
-public sealed record IndexBuildOptions(string Method = VectorIndexManager.Hnsw, int? Lists = null, int? M = null, int? EfConstruction = null)
+/// <param name="Precision"><see cref="IndexPrecision.Full"/> or <see cref="IndexPrecision.Half"/>.</param>
+public sealed record IndexBuildOptions(string Method = VectorIndexManager.Hnsw, int? Lists = null, int? M = null, int? EfConstruction = null, string Precision = IndexPrecision.Full)
 {
-    /// <summary>The build that recreates an index with <paramref name="parameters"/> over <paramref name="rows"/> rows.</summary>
+    /// <summary>The build that recreates an index with <paramref name="parameters"/> and <paramref name="precision"/> over <paramref name="rows"/> rows.</summary>
     /// <remarks>
     /// IVFFlat lists follow the rows now, as pgvector advises, rather than the rows of the lost build; with too few
     /// rows for IVFFlat the index comes back as HNSW. No parameters (nothing recorded) gives pgvector's HNSW defaults.
     /// </remarks>
-    internal static IndexBuildOptions Recreating(IndexParameters? parameters, long rows) => parameters switch
+    internal static IndexBuildOptions Recreating(IndexParameters? parameters, long rows, string? precision = null) => parameters switch
     {
-        IvfflatParameters when rows >= VectorIndexManager.MinIvfflatRows => new IndexBuildOptions(VectorIndexManager.Ivfflat),
-        HnswParameters hnsw => new IndexBuildOptions(VectorIndexManager.Hnsw, M: hnsw.M, EfConstruction: hnsw.EfConstruction),
-        _ => new IndexBuildOptions(VectorIndexManager.Hnsw),
+        IvfflatParameters when rows >= VectorIndexManager.MinIvfflatRows => new IndexBuildOptions(VectorIndexManager.Ivfflat, Precision: precision ?? IndexPrecision.Full),
+        HnswParameters hnsw => new IndexBuildOptions(VectorIndexManager.Hnsw, M: hnsw.M, EfConstruction: hnsw.EfConstruction, Precision: precision ?? IndexPrecision.Full),
+        _ => new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: precision ?? IndexPrecision.Full),
     };
 
     /// <summary>

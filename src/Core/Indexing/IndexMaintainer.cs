@@ -53,7 +53,7 @@ internal sealed class IndexMaintainer
                 return $"IVFFlat index is current: row count drifted {drift:P0} since its build";
             }
 
-            var build = await _builder.RebuildAsync(target, new IndexBuildOptions(VectorIndexManager.Ivfflat), log, cancellationToken);
+            var build = await _builder.RebuildAsync(target, new IndexBuildOptions(VectorIndexManager.Ivfflat, Precision: status.Precision ?? IndexPrecision.Full), log, cancellationToken);
             return baseline is null
                 ? $"rebuilt IVFFlat index ({build.Parameters}): no build of it was recorded"
                 : $"rebuilt IVFFlat index ({build.Parameters}): row count drifted {drift:P0} ({baseline:N0} -> {status.Rows:N0})";
@@ -65,7 +65,7 @@ internal sealed class IndexMaintainer
             return "HNSW index is healthy";
         }
 
-        var reindex = await _builder.ReindexAsync(target, status.IndexName, status.Parameters!, status.Rows, log, cancellationToken);
+        var reindex = await _builder.ReindexAsync(target, status.IndexName, status.Parameters!, status.Precision ?? IndexPrecision.Full, status.Rows, log, cancellationToken);
         return $"reindexed HNSW index concurrently in {reindex.BuildSeconds:F1} s: {reason}";
     }
 
@@ -101,11 +101,12 @@ internal sealed class IndexMaintainer
             return managed is null ? null : ($"the index {target.IndexName} is invalid; it is rebuilt once images are embedded", true);
         }
 
-        var options = IndexBuildOptions.Recreating(managed is null ? lastBuild?.Parameters : managed.Parameters, rows);
+        var options = IndexBuildOptions.Recreating(
+            managed is null ? lastBuild?.Parameters : managed.Parameters, rows, managed is null ? lastBuild?.Precision : managed.Precision);
         var build = await _builder.RebuildAsync(target, options, log, cancellationToken);
         return (managed is null
-            ? $"rebuilt the missing index {target.IndexName} ({build.Method}, {build.Parameters})"
-            : $"rebuilt the invalid index {target.IndexName} ({build.Method}, {build.Parameters}): a failed concurrent build had left it unusable", true);
+            ? $"rebuilt the missing index {target.IndexName} ({build.Method}, {build.Parameters}) at {build.Precision} precision"
+            : $"rebuilt the invalid index {target.IndexName} ({build.Method}, {build.Parameters}) at {build.Precision} precision: a failed concurrent build had left it unusable", true);
     }
 
     private async Task<string?> HnswBloatAsync(IndexTarget target, VectorIndexStatus status, CancellationToken cancellationToken)

@@ -25,10 +25,12 @@ internal sealed class IndexStatusReader
         var lastBuild = index.Name == target.IndexName ? await IndexBuildHistory.LastAsync(connection, target, cancellationToken) : null;
         var hnsw = index.Method == VectorIndexManager.Hnsw;
         var setting = hnsw ? "hnsw.ef_search" : "ivfflat.probes";
-        var (value, note) = await ReadSettingAsync(connection, setting, cancellationToken);
+        var (value, note) = await ReadSettingAsync(connection, target.TuningKey(setting), cancellationToken);
         value ??= hnsw ? "40" : "1";
-        note ??= "pgvector's default (dbfirst index tune picks a value for a target recall)";
-        return new VectorIndexStatus(index.Name, index.Method, index.Parameters, index.IsValid, index.SizeBytes, rows, lastBuild, setting, value, note);
+        note ??= target.State == "active"
+            ? "pgvector's default (dbfirst index tune picks a value for a target recall)"
+            : $"never tuned: pgvector's default once active (dbfirst index tune --model {target.ModelName} picks one before promote)";
+        return new VectorIndexStatus(index.Name, index.Method, index.Parameters, index.IsValid, index.SizeBytes, rows, lastBuild, setting, value, note, index.Precision);
     }
 
     private static async Task<(string? Value, string? Note)> ReadSettingAsync(NpgsqlConnection connection, string key, CancellationToken cancellationToken)

@@ -5,7 +5,7 @@ namespace DbFirst.Indexing;
 /// <summary>
 /// The model whose vector index is managed: its partition <c>gallery.image_embeddings_m&lt;id&gt;</c>, the index DbFirst
 /// manages there (<c>…_embedding_idx</c>, <c>…_embedding_idx_new</c> while a rebuild builds its replacement) and the
-/// indexed expression <c>embedding::vector(N)</c>, which a search names to use it.
+/// indexed expression <c>embedding::vector(N)</c> (or <c>embedding::halfvec(N)</c> at half precision), which a search names to use it.
 /// </summary>
 internal sealed record IndexTarget(int ModelId, string ModelName, int Dimension, string State)
 {
@@ -24,8 +24,15 @@ internal sealed record IndexTarget(int ModelId, string ModelName, int Dimension,
     /// <summary>The name a rebuild builds its new index under before swapping it in.</summary>
     public string SpareName => $"{IndexName}_new";
 
-    /// <summary>The indexed expression, cast to the model's dimension as pgvector's index methods need.</summary>
-    public string Expression => $"(embedding::vector({Dimension}))";
+    /// <summary>The indexed column and operator class at <paramref name="precision"/>, cast to the model's dimension as pgvector's index methods need.</summary>
+    public string IndexColumn(string precision) => IndexPrecision.IndexColumn(precision, Dimension);
+
+    /// <summary>
+    /// Where the model's tuned <paramref name="setting"/> (<c>hnsw.ef_search</c>, <c>ivfflat.probes</c>) is kept in
+    /// <c>gallery.settings</c>: the plain key, which the search functions apply, for the active model; <c>setting@name</c>
+    /// for any other, moved to the plain key when it becomes active (migration 111's trigger on <c>clip_models</c>).
+    /// </summary>
+    public string TuningKey(string setting) => State == "active" ? setting : $"{setting}@{ModelName}";
 
     /// <summary>The active model (<paramref name="modelName"/> null) or the model of that name.</summary>
     /// <exception cref="GalleryException">No active model yet, no model of that name, or its storage is gone.</exception>

@@ -6,8 +6,9 @@ using Pgvector;
 namespace DbFirst.Indexing;
 
 /// <summary>
-/// Finds the smallest <c>hnsw.ef_search</c> (or <c>ivfflat.probes</c>) that reaches a target recall, and
-/// stores it where the search functions apply it.
+/// Finds the smallest <c>hnsw.ef_search</c> (or <c>ivfflat.probes</c>) that reaches a target recall for a model's
+/// index (the active model's, or another registered one's), and stores it where the search functions apply it: at
+/// once for the active model, from its promote for another (<see cref="IndexTarget.TuningKey"/>).
 /// </summary>
 /// <remarks>
 /// Trustworthy by construction: queries are the cached text queries of <c>gallery.search</c> plus
@@ -41,7 +42,7 @@ public sealed class IndexTuner
             throw new GalleryException("--queries must be between 10 and 10000 and --k between 1 and 100");
         }
 
-        var status = await new VectorIndexManager(_dataSource).GetStatusAsync(cancellationToken: cancellationToken);
+        var status = await new VectorIndexManager(_dataSource).GetStatusAsync(options.Model, cancellationToken);
         if (status.IndexName is null || !status.IsValid)
         {
             throw new GalleryException("there is no valid vector index to tune: build one with dbfirst index rebuild");
@@ -58,14 +59,15 @@ public sealed class IndexTuner
             : EfSearchCandidates(options.K);
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var sample = await SampleQueriesAsync(connection, options, cancellationToken);
+        var target = await IndexTarget.ResolveAsync(connection, options.Model, cancellationToken);
+        var sample = await SampleQueriesAsync(connection, target, options, cancellationToken);
         var tuning = sample.Where((_, i) => i % 2 == 0).ToList();
         var heldOut = sample.Where((_, i) => i % 2 == 1).ToList();
-        log?.WriteLine($"{status.Method} index ({status.Parameters}), {status.Rows:N0} rows; {tuning.Count} tuning and {heldOut.Count} held-out queries, recall@{options.K}, target {options.TargetRecall:F3}");
+        log?.WriteLine($"{target.ModelName}'s {status.Method} index ({status.Parameters}), {status.Rows:N0} rows; {tuning.Count} tuning and {heldOut.Count} held-out queries, recall@{options.K}, target {options.TargetRecall:F3}");
 
         var exactLatencies = new List<double>();
-        await ExactAsync(connection, tuning, options.K, exactLatencies, cancellationToken);
-        await ExactAsync(connection, heldOut, options.K, null, cancellationToken);
+        await ExactAsync(connection, target, tuning, options.K, exactLatencies, cancellationToken);
+        await ExactAsync(connection, target, heldOut, options.K, null, cancellationToken);
         var exactP50 = Percentile(exactLatencies, 0.50);
         log?.WriteLine($"exact (sequential scan): p50 {exactP50:F2} ms");
 
@@ -76,7 +78,7 @@ public sealed class IndexTuner
         TuneStep? held = null;
         foreach (var value in candidates)
         {
-            var step = await MeasureAsync(connection, setting, value, tuning, options.K, cancellationToken);
+            var step = await MeasureAsync(connection, target, setting, value, tuning, options.K, cancellationToken);
             steps.Add(step);
             log?.WriteLine($"{setting} = {value,5}: recall {step.Recall:F4}  p50 {step.P50Ms,7:F2} ms  p95 {step.P95Ms,7:F2} ms");
             if (step.Recall < options.TargetRecall && value != candidates[^1])
@@ -84,7 +86,7 @@ public sealed class IndexTuner
                 continue;
             }
 
-            held = await MeasureAsync(connection, setting, value, heldOut, options.K, cancellationToken);
+            held = await MeasureAsync(connection, target, setting, value, heldOut, options.K, cancellationToken);
             chosen = step;
             log?.WriteLine($"  held-out check at {setting} = {value}: recall {held.Recall:F4} ± {Margin(heldOut, held):F4} (95% CI), p50 {held.P50Ms:F2} ms");
             if (held.Recall >= options.TargetRecall)
@@ -102,14 +104,15 @@ public sealed class IndexTuner
         if (options.Store)
         {
             var note = string.Create(CultureInfo.InvariantCulture,
-                $"recall@{options.K} {finalHeld.Recall:F3} on {heldOut.Count} held-out queries (tuning set {finalStep.Recall:F3}, target {options.TargetRecall:F3}{(reached ? "" : ", NOT reached")}), p50 {finalHeld.P50Ms:F2} ms; {status.Method} {status.Parameters}, {status.Rows} rows; dbfirst index tune {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z");
+                $"recall@{options.K} {finalHeld.Recall:F3} on {heldOut.Count} held-out queries (tuning set {finalStep.Recall:F3}, target {options.TargetRecall:F3}{(reached ? "" : ", NOT reached")}), p50 {finalHeld.P50Ms:F2} ms; {status.Method} {status.Parameters}, {status.Rows} rows of {target.ModelName}; dbfirst index tune {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z");
             await using var command = new NpgsqlCommand(
                 """
                 INSERT INTO gallery.settings (key, value, note) VALUES ($1, $2, $3)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, note = excluded.note, updated_at = now()
                 """, connection)
             {
-                Parameters = { new() { Value = setting }, new() { Value = finalStep.Value.ToString(CultureInfo.InvariantCulture) }, new() { Value = note } },
+                // Another model's setting waits under its own key until it becomes active; the active model's applies at once.
+                Parameters = { new() { Value = target.TuningKey(setting) }, new() { Value = finalStep.Value.ToString(CultureInfo.InvariantCulture) }, new() { Value = note } },
             };
             await command.ExecuteNonQueryAsync(cancellationToken);
             stored = true;
@@ -137,7 +140,7 @@ public sealed class IndexTuner
     // nearest neighbours, a step of the data's own local size and direction. In dbfirst bench search,
     // nudges in random directions, or towards neighbours, made queries the index found too easily (the
     // graph links v straight to them), and the tuner optimistic; this one errs on the cautious side.
-    private static async Task<List<TuneQuery>> SampleQueriesAsync(NpgsqlConnection connection, TuneOptions options, CancellationToken cancellationToken)
+    private static async Task<List<TuneQuery>> SampleQueriesAsync(NpgsqlConnection connection, IndexTarget target, TuneOptions options, CancellationToken cancellationToken)
     {
         var random = new Random(options.Seed);
         var seed = options.Seed.ToString(CultureInfo.InvariantCulture);
@@ -146,11 +149,11 @@ public sealed class IndexTuner
         await using (var texts = new NpgsqlCommand(
             """
             SELECT t.embedding FROM gallery.text_embeddings t
-            WHERE t.model = (SELECT m.name FROM gallery.clip_models m WHERE m.state = 'active')
+            WHERE t.model = $3
             ORDER BY md5(t.query || $1) LIMIT $2
             """, connection)
         {
-            Parameters = { new() { Value = seed }, new() { Value = wanted / 2 } },
+            Parameters = { new() { Value = seed }, new() { Value = wanted / 2 }, new() { Value = target.ModelName } },
         })
         await using (var reader = await texts.ExecuteReaderAsync(cancellationToken))
         {
@@ -162,9 +165,9 @@ public sealed class IndexTuner
 
         var rows = new List<(long Id, float[] Vector)>();
         await using (var command = new NpgsqlCommand(
-            "SELECT image_id, embedding FROM gallery.image_embeddings WHERE model_id = (SELECT m.id FROM gallery.clip_models m WHERE m.state = 'active') ORDER BY md5(image_id::text || $1) LIMIT $2", connection)
+            "SELECT image_id, embedding FROM gallery.image_embeddings WHERE model_id = $3 ORDER BY md5(image_id::text || $1) LIMIT $2", connection)
         {
-            Parameters = { new() { Value = seed }, new() { Value = wanted - queries.Count } },
+            Parameters = { new() { Value = seed }, new() { Value = wanted - queries.Count }, new() { Value = target.ModelId } },
         })
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -177,13 +180,14 @@ public sealed class IndexTuner
         await using var transaction = await BeginExactScanAsync(connection, cancellationToken);
 
         await using var nearest = new NpgsqlCommand(
-            "SELECT embedding FROM gallery.image_embeddings WHERE model_id = (SELECT m.id FROM gallery.clip_models m WHERE m.state = 'active') AND image_id <> $2 ORDER BY embedding <=> $1 LIMIT 20",
+            "SELECT embedding FROM gallery.image_embeddings WHERE model_id = $3 AND image_id <> $2 ORDER BY embedding <=> $1 LIMIT 20",
             connection, transaction)
         {
             CommandTimeout = 0,
         };
         nearest.Parameters.Add(new NpgsqlParameter { Value = new Vector(new float[] { 0 }) });
         nearest.Parameters.Add(new NpgsqlParameter { Value = 0L });
+        nearest.Parameters.Add(new NpgsqlParameter { Value = target.ModelId });
         var stored = new List<TuneQuery>();
         foreach (var (id, vector) in rows)
         {
@@ -256,18 +260,19 @@ public sealed class IndexTuner
         }
     }
 
-    private static async Task ExactAsync(NpgsqlConnection connection, List<TuneQuery> queries, int k, List<double>? latencies, CancellationToken cancellationToken)
+    private static async Task ExactAsync(NpgsqlConnection connection, IndexTarget target, List<TuneQuery> queries, int k, List<double>? latencies, CancellationToken cancellationToken)
     {
         await using var transaction = await BeginExactScanAsync(connection, cancellationToken);
 
         await using var command = new NpgsqlCommand(
-            "SELECT (embedding <=> $1)::real FROM gallery.image_embeddings WHERE model_id = (SELECT m.id FROM gallery.clip_models m WHERE m.state = 'active') ORDER BY embedding <=> $1 LIMIT $2",
+            "SELECT (embedding <=> $1)::real FROM gallery.image_embeddings WHERE model_id = $3 ORDER BY embedding <=> $1 LIMIT $2",
             connection, transaction)
         {
             CommandTimeout = 0,
         };
         command.Parameters.Add(new NpgsqlParameter { Value = new Vector(queries[0].Vector) });
         command.Parameters.Add(new NpgsqlParameter { Value = k });
+        command.Parameters.Add(new NpgsqlParameter { Value = target.ModelId });
         foreach (var query in queries)
         {
             command.Parameters[0].Value = new Vector(query.Vector);
@@ -289,7 +294,7 @@ public sealed class IndexTuner
         await transaction.RollbackAsync(cancellationToken);
     }
 
-    private static async Task<TuneStep> MeasureAsync(NpgsqlConnection connection, string setting, int value, List<TuneQuery> queries, int k, CancellationToken cancellationToken)
+    private static async Task<TuneStep> MeasureAsync(NpgsqlConnection connection, IndexTarget target, string setting, int value, List<TuneQuery> queries, int k, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var set = new NpgsqlCommand(
@@ -302,10 +307,14 @@ public sealed class IndexTuner
             await set.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        // Exactly k, as users ask: asking for more lets an iterative scan run further and flatters recall.
-        await using var command = new NpgsqlCommand("SELECT distance FROM gallery.search_by_embedding($1, $2)", connection, transaction);
+        // Exactly k, as users ask: asking for more lets an iterative scan run further and flatters recall. Through
+        // gallery.search_model, which search_by_embedding calls with the active model's id, so any model's index is
+        // measured the way its searches will run; it applies the plain key written above whatever the model.
+        await using var command = new NpgsqlCommand(
+            "SELECT distance FROM gallery.search_model($3, $1, $2, NULL::text, NULL::timestamptz, NULL::timestamptz)", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = new Vector(queries[0].Vector) });
         command.Parameters.Add(new NpgsqlParameter { Value = k });
+        command.Parameters.Add(new NpgsqlParameter { Value = target.ModelId });
         var latencies = new List<double>(queries.Count);
         foreach (var query in queries)
         {

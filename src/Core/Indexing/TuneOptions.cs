@@ -6,4 +6,5 @@ namespace DbFirst.Indexing;
 /// <param name="K">Neighbours per query.</param>
 /// <param name="Seed">Seed for sampling and perturbing the queries, so a run can be repeated.</param>
 /// <param name="Store">Whether to store the chosen setting in <c>gallery.settings</c>.</param>
-public sealed record TuneOptions(double TargetRecall = 0.95, int Queries = 200, int K = 10, int Seed = 1, bool Store = true);
+/// <param name="Model">The registered model whose index is tuned (e.g. the staged one before promote); null for the active model.</param>
+public sealed record TuneOptions(double TargetRecall = 0.95, int Queries = 200, int K = 10, int Seed = 1, bool Store = true, string? Model = null);

@@ -7,20 +7,24 @@ internal static class VectorIndexCatalog
 {
     // Any vector index, the managed one first: status reports whichever searches use.
     private const string IndexesSql = """
-        SELECT c.relname, am.amname, coalesce(array_to_string(c.reloptions, ', '), ''), i.indisvalid, pg_relation_size(c.oid)
+        SELECT c.relname, am.amname, coalesce(array_to_string(c.reloptions, ', '), ''), i.indisvalid, pg_relation_size(c.oid),
+               CASE WHEN o.opcname LIKE 'halfvec%' THEN 'half' ELSE 'full' END
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_am am ON am.oid = c.relam
+        JOIN pg_opclass o ON o.oid = i.indclass[0]
         WHERE i.indrelid = to_regclass('gallery.' || $1) AND am.amname IN ('hnsw', 'ivfflat')
         ORDER BY c.relname = $2 DESC, i.indisvalid DESC, c.relname
         """;
 
     // The managed index and a spare left by an interrupted rebuild; nobody else's index is ever read here.
     private const string NamedIndexSql = """
-        SELECT c.relname, am.amname, coalesce(array_to_string(c.reloptions, ', '), ''), i.indisvalid, pg_relation_size(c.oid)
+        SELECT c.relname, am.amname, coalesce(array_to_string(c.reloptions, ', '), ''), i.indisvalid, pg_relation_size(c.oid),
+               CASE WHEN o.opcname LIKE 'halfvec%' THEN 'half' ELSE 'full' END
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_am am ON am.oid = c.relam
+        JOIN pg_opclass o ON o.oid = i.indclass[0]
         WHERE i.indrelid = to_regclass('gallery.' || $1) AND c.relname = $2
         """;
 
@@ -51,6 +55,6 @@ internal static class VectorIndexCatalog
         }
 
         var method = reader.GetString(1);
-        return new VectorIndexRow(reader.GetString(0), method, IndexParameters.Parse(method, reader.GetString(2)), reader.GetBoolean(3), reader.GetInt64(4));
+        return new VectorIndexRow(reader.GetString(0), method, IndexParameters.Parse(method, reader.GetString(2)), reader.GetBoolean(3), reader.GetInt64(4), reader.GetString(5));
     }
 }

@@ -10,7 +10,8 @@ namespace DbFirst.Models;
 internal sealed class ModelRegistry(NpgsqlDataSource dataSource)
 {
     private const string ListSql = """
-        SELECT c.model_id, c.name, c.state, c.dimension, c.embedded, c.total, c.index_name, m.source, m.layout
+        SELECT c.model_id, c.name, c.state, c.dimension, c.embedded, c.total, c.index_name, m.source, m.layout,
+               CASE WHEN c.index_name IS NOT NULL THEN gallery.index_precision(c.model_id) END
         FROM gallery.model_coverage() AS c
         JOIN gallery.clip_models AS m ON m.id = c.model_id
         ORDER BY CASE c.state WHEN 'active' THEN 0 WHEN 'staged' THEN 1 ELSE 2 END, m.retired_at DESC NULLS LAST, c.model_id
@@ -30,7 +31,8 @@ internal sealed class ModelRegistry(NpgsqlDataSource dataSource)
                 reader.GetInt32(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt64(4), reader.GetInt64(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6),
                 reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8)));
+                reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9)));
         }
 
         return models;
@@ -44,6 +46,16 @@ internal sealed class ModelRegistry(NpgsqlDataSource dataSource)
     /// <summary>Makes the staged model active (the active one retired) when its coverage and index allow it.</summary>
     public Task<RegisteredModel> PromoteAsync(double minCoverage, CancellationToken cancellationToken = default) =>
         CallAsync($"SELECT {Columns} FROM gallery.promote_model($1)", cancellationToken, minCoverage);
+
+    /// <summary>
+    /// Whether the active model's index has a tuned search setting in force (<c>dbfirst index tune</c>); after a promote,
+    /// whether the new model was tuned before it (<c>--model NAME</c>): each model's setting follows it (migration 111).
+    /// </summary>
+    public async Task<bool> ActiveModelTunedAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM gallery.settings WHERE key IN ('hnsw.ef_search', 'ivfflat.probes'))");
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
 
     /// <summary>Makes the most recently retired model whose embeddings are kept active again; returns it.</summary>
     public Task<RegisteredModel> RollbackAsync(CancellationToken cancellationToken = default) =>

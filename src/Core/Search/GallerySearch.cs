@@ -46,22 +46,27 @@ public sealed class GallerySearch
     /// <summary>
     /// The <paramref name="k"/> images nearest to a text embedding, after checking it comes from the registry's active
     /// model: searches rank only that model's vectors, and a vector of another model (a process whose own model is not
-    /// the active one and could not load it) would be compared meaninglessly, or fail on its dimension.
+    /// the active one and could not load it) would be compared meaninglessly, or fail on its dimension. The active model
+    /// is the one the embedder read while encoding (<see cref="TextEmbedding.ActiveModel"/>), else read here.
     /// </summary>
     /// <exception cref="GalleryException">The embedding's model is not the active one.</exception>
     public async Task<IReadOnlyList<SearchHit>> SearchByTextEmbeddingAsync(TextEmbedding text, int k, SearchFilter? filter = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
-        await using (var command = _dataSource.CreateCommand("SELECT name FROM gallery.clip_models WHERE state = 'active'"))
+        var active = text.ActiveModel ?? await ReadActiveModelAsync(cancellationToken);
+        if (active is not null && active != text.Model)
         {
-            if (await command.ExecuteScalarAsync(cancellationToken) is string active && active != text.Model)
-            {
-                throw new GalleryException(
-                    $"the gallery's active model is {active}, but this process encodes text with {text.Model} and could not load {active}: see `dbfirst model list` for its folder, or pass --model");
-            }
+            throw new GalleryException(
+                $"the gallery's active model is {active}, but this process encodes text with {text.Model} and could not load {active}: see `dbfirst model list` for its folder, or pass --model");
         }
 
         return await SearchByEmbeddingAsync(text.Embedding, k, filter, cancellationToken);
+    }
+
+    private async Task<string?> ReadActiveModelAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT name FROM gallery.clip_models WHERE state = 'active'");
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     /// <summary>The <paramref name="k"/> images most similar to image <paramref name="imageId"/>, itself left out.</summary>

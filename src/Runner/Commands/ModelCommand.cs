@@ -37,7 +37,7 @@ internal static class ModelCommand
             {
                 var rows = models.Select(m => new
                 {
-                    m.Id, m.Name, m.State, m.Dimension, m.Embedded, m.Total, m.Coverage, m.IndexName, m.Source, m.Layout,
+                    m.Id, m.Name, m.State, m.Dimension, m.Embedded, m.Total, m.Coverage, m.IndexName, m.Source, m.Layout, m.IndexPrecision,
                 });
                 await console.Out.WriteLineAsync(JsonSerializer.Serialize(new { models = rows }, s_json));
                 return CommandAction.Success;
@@ -53,7 +53,7 @@ internal static class ModelCommand
             foreach (var m in models)
             {
                 await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"{m.State,-8} {TerminalText.Escape(m.Name),-28} {m.Dimension,5} {m.Embedded,9:N0} / {m.Total,-9:N0} {m.Coverage,8:P1}  {(m.IndexName is null ? "none" : "gallery." + m.IndexName)}"));
+                    $"{m.State,-8} {TerminalText.Escape(m.Name),-28} {m.Dimension,5} {m.Embedded,9:N0} / {m.Total,-9:N0} {m.Coverage,8:P1}  {(m.IndexName is null ? "none" : $"gallery.{m.IndexName} ({m.IndexPrecision} precision)")}"));
             }
 
             return CommandAction.Success;
@@ -91,8 +91,16 @@ internal static class ModelCommand
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
             await using var dataSource = GalleryDataSource.Create(context.OwnerConnectionString);
-            var active = await new ModelRegistry(dataSource).PromoteAsync(parse.GetValue(minCoverage), cancellationToken);
+            var registry = new ModelRegistry(dataSource);
+            var active = await registry.PromoteAsync(parse.GetValue(minCoverage), cancellationToken);
             await console.Out.WriteLineAsync($"{TerminalText.Escape(active.Name)} ({active.Dimension}-d) is now the active model; searches that start from now use it");
+            if (!await registry.ActiveModelTunedAsync(cancellationToken))
+            {
+                // Not a refusal: the index is valid and searches work, with pgvector's default recall/speed trade-off.
+                var name = TerminalText.Escape(active.Name);
+                await console.Error.WriteLineAsync(
+                    $"dbfirst: note: {name}'s index was never tuned, so searches use pgvector's defaults (hnsw.ef_search 40, ivfflat.probes 1); run dbfirst index tune (next time, dbfirst index tune --model {name} before promote)");
+            }
             return CommandAction.Success;
         });
         return command;

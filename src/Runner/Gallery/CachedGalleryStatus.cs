@@ -1,19 +1,23 @@
 using DbFirst.Embedding;
+using DbFirst.Models;
 using Npgsql;
 
 namespace DbFirst.Runner.Gallery;
 
 /// <summary>
 /// <c>dbfirst status</c>'s counts for the operator view, read at most once per <see cref="MaxAge"/>: the counts
-/// scan the table, so reloading the page must not repeat that per request.
+/// scan the table, so reloading the page must not repeat that per request. Each reading also feeds the staged model's
+/// <see cref="BackfillProgress"/> (rate and time left between readings), shown on the page and the dashboard.
 /// </summary>
 internal sealed class CachedGalleryStatus
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(15);
 
     private readonly GalleryStatusReader _reader;
+    private readonly BackfillProgressTracker _tracker = new();
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private (GalleryStatus Status, DateTimeOffset ReadAt)? _last;
+    private BackfillProgress? _backfill;
 
     public CachedGalleryStatus(NpgsqlDataSource dataSource) => _reader = new GalleryStatusReader(dataSource);
 
@@ -34,12 +38,21 @@ internal sealed class CachedGalleryStatus
             }
 
             var status = await _reader.ReadAsync(cancellationToken);
-            _last = (status, DateTimeOffset.UtcNow);
+            var readAt = DateTimeOffset.UtcNow;
+            _backfill = _tracker.Observe(status.Coverage, readAt);
+            _last = (status, readAt);
             return _last.Value;
         }
         finally
         {
             _refresh.Release();
         }
+    }
+
+    /// <summary>The staged model's backfill as of the status <see cref="ReadAsync"/> returns; null when no model is staged.</summary>
+    public async Task<BackfillProgress?> ReadBackfillAsync(CancellationToken cancellationToken = default)
+    {
+        await ReadAsync(cancellationToken);
+        return _backfill;
     }
 }

@@ -42,6 +42,11 @@ internal static class OperatorPage
             Row(html, $"  {coverage.State}", $"{coverage.Name} ({coverage.Dimension}-d): {GalleryHtml.Number(coverage.Embedded)} of {GalleryHtml.Number(coverage.Total)} embedded, index {coverage.IndexName ?? "none"}");
         }
 
+        if (await services.GetRequiredService<CachedGalleryStatus>().ReadBackfillAsync(http.RequestAborted) is { } backfill)
+        {
+            Row(html, "backfill", backfill.ToString());
+        }
+
         if (status.Indexes.Count == 0)
         {
             Row(html, "index", "none (searches scan every row)");

@@ -43,10 +43,14 @@ internal sealed class ActiveModelTextEmbedder : ITextEmbedder, IDisposable
     public float[] Embed(string text) => EmbedWithModel(text).Embedding;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The active model it read goes with the answer (<see cref="TextEmbedding.ActiveModel"/>), so that <c>dbfirst
+    /// search</c>, <c>ask</c> and the page check the vector against it without reading the registry again.
+    /// </remarks>
     public TextEmbedding EmbedWithModel(string text)
     {
-        var model = Follow();
-        return new TextEmbedding(model.Name, model.TextEncoder.Encode(text));
+        var (model, active) = Follow();
+        return new TextEmbedding(model.Name, model.TextEncoder.Encode(text)) { ActiveModel = active };
     }
 
     /// <summary>Disposes the models loaded from the registry; the configured one is its owner's.</summary>
@@ -63,13 +67,14 @@ internal sealed class ActiveModelTextEmbedder : ITextEmbedder, IDisposable
         }
     }
 
-    private ClipModel Follow()
+    // The model to encode with, and the active model's name as read (null: none registered, or the read failed).
+    private (ClipModel Model, string? Active) Follow()
     {
         var current = Volatile.Read(ref _current);
         var active = ReadActive();
         if (active is null || active.Value.Name == current.Name)
         {
-            return current;
+            return (current, active?.Name);
         }
 
         lock (_gate)
@@ -80,7 +85,7 @@ internal sealed class ActiveModelTextEmbedder : ITextEmbedder, IDisposable
                 Volatile.Write(ref _current, next);
             }
 
-            return Volatile.Read(ref _current);
+            return (Volatile.Read(ref _current), active.Value.Name);
         }
     }
 

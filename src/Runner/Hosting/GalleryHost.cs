@@ -56,10 +56,11 @@ internal static class GalleryHost
     /// <summary>
     /// Maps the dashboard at <c>/hangfire</c> with <paramref name="access"/>: local requests only, or basic auth for
     /// everyone when credentials are configured; the storage connection string is never displayed. Where ASP.NET Core antiforgery is registered (as in
-    /// <c>serve</c>), Hangfire refuses every dashboard POST without its token.
+    /// <c>serve</c>), Hangfire refuses every dashboard POST without its token. The home page shows the staged model's backfill.
     /// </summary>
     public static void UseDashboard(IApplicationBuilder app, DashboardAccessFilter access)
     {
+        BackfillDashboardMetric.Register();
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             DashboardTitle = "DbFirst jobs",
@@ -72,11 +73,18 @@ internal static class GalleryHost
     }
 
     /// <summary>A Hangfire server without any web endpoint, to add machines to the same queue.</summary>
-    public static IHost BuildWorker(RunnerContext context, GalleryHostSettings settings, ClipModel model)
+    /// <param name="context">The invocation's configuration and connection strings.</param>
+    /// <param name="settings">Read before anything started (<see cref="GalleryHostSettings.Read"/>).</param>
+    /// <param name="model">The process's CLIP model: the text encoder, and the image encoder unless <paramref name="imageEncoder"/> is given.</param>
+    /// <param name="imageEncoder">
+    /// The image encoder the jobs embed with; <paramref name="model"/>'s by default. <c>dbfirst bench workers</c> passes a
+    /// counting one, so its workers run this very host and pipeline without CLIP hiding the queue's own cost.
+    /// </param>
+    public static IHost BuildWorker(RunnerContext context, GalleryHostSettings settings, ClipModel model, IImageEmbedder? imageEncoder = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         builder.Configuration.AddConfiguration(context.Configuration);
-        AddServices(builder.Services, context, settings, model, "worker");
+        AddServices(builder.Services, context, settings, model, "worker", imageEncoder);
         return builder.Build();
     }
 
@@ -116,7 +124,8 @@ internal static class GalleryHost
         services.AddSingleton(new ThumbnailCache(settings.Thumbnails.Directory, settings.Thumbnails.MaxBytes, new IngestedFileReader(settings.Embedding.Files)));
     }
 
-    private static void AddServices(IServiceCollection services, RunnerContext context, GalleryHostSettings settings, ClipModel model, string role)
+    private static void AddServices(
+        IServiceCollection services, RunnerContext context, GalleryHostSettings settings, ClipModel model, string role, IImageEmbedder? imageEncoder = null)
     {
         var connectionString = context.ConnectionString;
         var indexConnectionString = context.IndexConnectionString;
@@ -124,7 +133,7 @@ internal static class GalleryHost
         services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeout + TimeSpan.FromSeconds(15));
         services.AddSingleton(_ => GalleryDataSource.Create(connectionString));
         services.AddSingleton(model);
-        services.AddSingleton<IImageEmbedder>(new ClipImageEmbedder(model));
+        services.AddSingleton<IImageEmbedder>(imageEncoder ?? new ClipImageEmbedder(model));
         services.AddSingleton(settings.Embedding);
         // One per process: the models it loads from the registry's folders are kept for every later job run.
         services.AddSingleton(provider => new RegistryEmbedding(
@@ -154,11 +163,13 @@ internal static class GalleryHost
             connectionString, model, provider.GetRequiredService<ServeReadiness>(), provider.GetRequiredService<ILogger<GalleryHealthProbe>>()));
 
         // Hangfire.PostgreSql's storage opens its own connections from a connection string.
-        services.AddHangfire(hangfire => hangfire.UseGalleryStorage(connectionString));
+        services.AddHangfire(hangfire => hangfire.UseGalleryStorage(connectionString, settings.Polling));
         services.AddHangfireServer(server =>
         {
             server.ServerName = $"dbfirst-{role}:{Environment.MachineName}:{Environment.ProcessId}";
             server.WorkerCount = settings.WorkerCount;
+            // Recurring jobs and delayed retries are found by this poll; the queue's own poll is the storage's.
+            server.SchedulePollingInterval = settings.Polling.SchedulePollingInterval;
             server.ShutdownTimeout = ShutdownTimeout;
         });
     }

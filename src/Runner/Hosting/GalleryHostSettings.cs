@@ -17,6 +17,7 @@ namespace DbFirst.Runner.Hosting;
 /// <param name="Jobs"><c>Jobs:&lt;id&gt;:Enabled</c> and <c>:Cron</c> of every recurring job.</param>
 /// <param name="BuildMemoryCeiling"><c>Index:BuildMemoryCeiling</c>, in bytes.</param>
 /// <param name="WorkerCount"><c>Hangfire:WorkerCount</c>: jobs one server runs at once.</param>
+/// <param name="Polling"><c>Hangfire:QueuePollInterval</c>, <c>:SchedulePollingInterval</c> and <c>:LongPolling</c>.</param>
 /// <param name="Dashboard"><c>Dashboard:*</c>.</param>
 /// <param name="Thumbnails"><c>Gallery:*</c>.</param>
 internal sealed record GalleryHostSettings(
@@ -26,6 +27,7 @@ internal sealed record GalleryHostSettings(
     IReadOnlyList<RecurringJobSchedule> Jobs,
     long BuildMemoryCeiling,
     int WorkerCount,
+    HangfirePolling Polling,
     DashboardSettings Dashboard,
     ThumbnailOptions Thumbnails)
 {
@@ -45,6 +47,7 @@ internal sealed record GalleryHostSettings(
             RecurringJobCatalog.Read(settings),
             Indexing.BuildMemoryCeiling.Read(settings),
             settings.Int("Hangfire:WorkerCount", DefaultWorkerCount, max: MaxWorkerCount),
+            HangfirePolling.Read(settings),
             DashboardSettings.Read(settings),
             ThumbnailOptions.Read(settings));
     }

@@ -24,9 +24,9 @@ public sealed class ActiveModelTextEmbedderTests
         await database.ExecuteAsync("SELECT gallery.rollback_model()");
         var rolledBack = embedder.EmbedWithModel("a red photo");
 
-        Assert.Equal(("tiny-clip-test", 512), (before.Model, before.Embedding.Length));
-        Assert.Equal(("tiny-clip-test-384", 384), (promoted.Model, promoted.Embedding.Length));
-        Assert.Equal(("tiny-clip-test", 512), (rolledBack.Model, rolledBack.Embedding.Length));
+        Assert.Equal(("tiny-clip-test", "tiny-clip-test", 512), (before.ActiveModel, before.Model, before.Embedding.Length));
+        Assert.Equal(("tiny-clip-test-384", "tiny-clip-test-384", 384), (promoted.ActiveModel, promoted.Model, promoted.Embedding.Length));
+        Assert.Equal(("tiny-clip-test", "tiny-clip-test", 512), (rolledBack.ActiveModel, rolledBack.Model, rolledBack.Embedding.Length));
         Assert.Equal(before.Embedding, rolledBack.Embedding);
     }
 
@@ -45,6 +45,7 @@ public sealed class ActiveModelTextEmbedderTests
 
         var answer = embedder.EmbedWithModel("a red photo");
 
-        Assert.Equal(("tiny-clip-test", 512), (answer.Model, answer.Embedding.Length));
+        // The active model it read goes with the vector, so the search refuses it without reading the registry again.
+        Assert.Equal(("elsewhere", "tiny-clip-test", 512), (answer.ActiveModel, answer.Model, answer.Embedding.Length));
     }
 }
