@@ -5,7 +5,6 @@ using DbFirst.Runner;
 using DbFirst.Runner.Hosting;
 using DbFirst.Tests.Embedding;
 using DbFirst.Tests.Support;
-using Hangfire.Logging;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -94,7 +93,7 @@ public sealed class HangfirePollingTests : IDisposable
             host.Dispose();
             // Hangfire keeps the started host's logger factory in a static; once the host is disposed, any later
             // test in this process that makes Hangfire ask for a logger (an enqueue, an attribute) would throw.
-            LogProvider.SetCurrentLogProvider(null);
+            Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
         }
     }
 
