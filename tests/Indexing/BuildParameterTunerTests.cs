@@ -47,6 +47,35 @@ public sealed class BuildParameterTunerTests
     }
 
     [Fact]
+    public void MissRatio_IsTakenNearTheTarget_NotPooledOverSmallEfSearchValues()
+    {
+        // The 20,000-row hard run of the README: pooled, the ratio came out 1.33 and (16, 64) was chosen for a recall
+        // the table then missed by far (0.805 at ef_search 320).
+        var full = new Dictionary<int, double> { [40] = 0.220, [160] = 0.505, [320] = 0.805, [800] = 1.000 };
+        var sample = new Dictionary<int, double> { [40] = 0.600, [160] = 0.900, [320] = 0.980, [800] = 1.000 };
+
+        var (ef, ratio) = BuildParameterTuner.MissRatio(full, sample, targetRecall: 0.95, queries: 200);
+
+        Assert.Equal(320, ef);
+        Assert.Equal(0.195 / 0.020, ratio, precision: 6);
+    }
+
+    [Fact]
+    public void MissRatio_SampleThatMissedNothing_IsFlooredAtOneMissInItsQueries_AndNeverBelowOne()
+    {
+        var (ef, ratio) = BuildParameterTuner.MissRatio(
+            new Dictionary<int, double> { [40] = 0.90 }, new Dictionary<int, double> { [40] = 1.0 }, targetRecall: 0.95, queries: 100);
+        var (nearlyPerfectEf, nearlyPerfect) = BuildParameterTuner.MissRatio(
+            new Dictionary<int, double> { [40] = 0.99 }, new Dictionary<int, double> { [40] = 0.95 }, targetRecall: 0.95, queries: 100);
+        var (betterEf, better) = BuildParameterTuner.MissRatio(
+            new Dictionary<int, double> { [40] = 0.90 }, new Dictionary<int, double> { [40] = 0.80 }, targetRecall: 0.95, queries: 100);
+
+        Assert.Equal((40, 10.0), (ef, Math.Round(ratio, 6)));
+        Assert.Equal(((int?)null, 1.0), (nearlyPerfectEf, nearlyPerfect));
+        Assert.Equal((40, 1.0), (betterEf, better));
+    }
+
+    [Fact]
     public async Task Tune_DryRun_EvaluatesButBuildsNothing()
     {
         await using var database = await TestDatabase.CreateAsync();

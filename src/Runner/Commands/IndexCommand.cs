@@ -157,7 +157,9 @@ internal static class IndexCommand
                 rebuilt = await new BuildParameterTuner(dataSource, ceiling).TuneAsync(tune, build, report, log, cancellationToken);
                 await log.WriteLineAsync(rebuilt.Build is { } index
                     ? $"chose m = {rebuilt.Chosen.M}, ef_construction = {rebuilt.Chosen.EfConstruction}; rebuilt in {index.BuildSeconds:F0} s, {ByteSize.Format(index.SizeBytes)}"
-                    : $"would choose m = {rebuilt.Chosen.M}, ef_construction = {rebuilt.Chosen.EfConstruction}; nothing rebuilt (--dry-run)");
+                    : parse.GetValue(dryRun)
+                        ? $"would choose m = {rebuilt.Chosen.M}, ef_construction = {rebuilt.Chosen.EfConstruction}; nothing rebuilt (--dry-run)"
+                        : $"chose m = {rebuilt.Chosen.M}, ef_construction = {rebuilt.Chosen.EfConstruction}: the index in place already has them, so it was not rebuilt");
                 if (rebuilt.Search is { } search)
                 {
                     report = search;
