@@ -45,7 +45,7 @@ internal sealed class BackfillBenchmark(string serverConnectionString, Action<st
         var texts = await CacheTextsAsync(dataSource, activeModel, activeName, cancellationToken);
         var loop = new BackfillSearchLoop(dataSource, activeId, probes, texts, K);
 
-        var loadBefore = LoadAverage();
+        var loadBefore = MachineLoad.OneMinute();
         log($"searching for {before.TotalSeconds:F0} s before the stage...");
         using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
@@ -86,20 +86,7 @@ internal sealed class BackfillBenchmark(string serverConnectionString, Action<st
                 [.. BackfillSearchLoop.Kinds.Select(kind => Row(kind, beforeLoop.LatenciesMs[kind], duringLoop.LatenciesMs[kind]))],
                 beforeLoop.RowsReturned + duringLoop.RowsReturned, beforeLoop.ForeignRows + duringLoop.ForeignRows,
                 beforeLoop.Errors + duringLoop.Errors, [.. beforeLoop.ErrorSamples, .. duringLoop.ErrorSamples],
-                $"{loadBefore} / {LoadAverage()}");
-        }
-    }
-
-    // The first field of /proc/loadavg; "n/a" where there is none (not Linux).
-    private static string LoadAverage()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return "n/a";
+                $"{MachineLoad.Format(loadBefore)} / {MachineLoad.Format(MachineLoad.OneMinute())}");
         }
     }
 

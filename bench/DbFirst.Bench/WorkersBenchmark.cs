@@ -116,7 +116,7 @@ internal sealed class WorkersBenchmark
             var enqueuedAt = await DatabaseNowAsync(dataSource, cancellationToken);
             await EnqueueAsync(environment, workers, cancellationToken);
             var doneAt = await WaitEmbeddedAsync(dataSource, ids, modelId, claimTimeout, cancellationToken);
-            var load = LoadAverage();
+            var load = MachineLoad.OneMinute();
             var (embedded, pickup, claim, failed) = await OutcomeAsync(dataSource, ids, modelId, enqueuedAt, doneAt, cancellationToken);
 
             _log.WriteLine($"{workers} worker(s): stopping...");
@@ -142,20 +142,6 @@ internal sealed class WorkersBenchmark
         for (var i = 0; i < jobs; i++)
         {
             await EmbeddingJobQueue.EnqueueAsync(environment["ConnectionStrings__Gallery"], cancellationToken);
-        }
-    }
-
-    // The machine's 1-minute load average (Linux), which the claim rate depends on; NaN where there is none.
-    private static double LoadAverage()
-    {
-        try
-        {
-            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
-            return double.Parse(first, System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-        {
-            return double.NaN;
         }
     }
 
