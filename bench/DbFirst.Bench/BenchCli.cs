@@ -36,7 +36,7 @@ internal static class BenchCli
             ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
         };
         var parseResult = Build(console).Parse(args);
-        return UsageErrors.Apply(parseResult)
+        return UsageErrors.Applies(parseResult)
             ? UsageErrors.Report(parseResult, "dbfirst bench", console.Error)
             : await parseResult.InvokeAsync(configuration, cancellationToken);
     }

@@ -44,7 +44,7 @@ internal static class DbFirstCli
             ProcessTerminationTimeout = GalleryHost.ShutdownTimeout + TimeSpan.FromSeconds(30),
         };
         var parseResult = root.Parse(args);
-        return UsageErrors.Apply(parseResult)
+        return UsageErrors.Applies(parseResult)
             ? UsageErrors.Report(parseResult, "dbfirst", console.Error)
             : await parseResult.InvokeAsync(configuration, cancellationToken);
     }

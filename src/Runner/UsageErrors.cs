@@ -18,10 +18,10 @@ internal static class UsageErrors
     public const int ExitCode = 2;
 
     /// <summary>Whether <paramref name="parseResult"/> would run System.CommandLine's error action.</summary>
-    public static bool Apply(ParseResult parseResult) => parseResult.Action is ParseErrorAction;
+    public static bool Applies(ParseResult parseResult) => parseResult.Action is ParseErrorAction;
 
     /// <summary>Writes the errors and returns <see cref="ExitCode"/>.</summary>
-    /// <param name="parseResult">A result for which <see cref="Apply"/> is true.</param>
+    /// <param name="parseResult">A result for which <see cref="Applies"/> is true.</param>
     /// <param name="program">How users call the program, e.g. <c>dbfirst</c>.</param>
     /// <param name="error">Where the lines go.</param>
     public static int Report(ParseResult parseResult, string program, TextWriter error)
