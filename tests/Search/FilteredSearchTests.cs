@@ -77,6 +77,30 @@ public sealed class FilteredSearchTests : IClassFixture<FilteredSearchTests.Gall
     }
 
     [Fact]
+    public async Task OnePercentFolder_IsRankedExactly_WithoutWalkingTheIndex()
+    {
+        // Migration 120: the 500 passing rows are ranked outright. Before it, k = 5 expected a scan of only
+        // 5 x 50,000 / 500 = 500 tuples (assuming the folder's rows were spread evenly) and took the index; but the
+        // folder holds one cluster far from the query, so the scan waded through the nearer clusters first.
+        await using var connection = await OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = new NpgsqlCommand("SELECT id FROM gallery.search_by_embedding($1, 5, '/synthetic/c007')", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(_gallery.Vectors[3]) });
+        var ids = new List<long>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                ids.Add(reader.GetInt64(0));
+            }
+        }
+
+        Assert.Equal(BruteForce(_gallery.Vectors[3], 5, i => i % Gallery.Folders == 7, exclude: null), ids);
+        await using var scans = new NpgsqlCommand($"SELECT pg_stat_get_xact_numscans({TestEmbeddings.ActiveIndex})", connection, transaction);
+        Assert.Equal(0L, await scans.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task UnfilteredSearch_StillUsesTheIndex()
     {
         await using var connection = await OpenAsync();
