@@ -208,13 +208,25 @@ public sealed class SearchBenchmark
         List<SearchBenchmarkRow> results, List<string> notes, CancellationToken cancellationToken)
     {
         await using var sampler = await BuildMemorySampler.StartAsync(dataSource, cancellationToken);
-        var report = await new BuildParameterTuner(dataSource).TuneAsync(tune, new BuildTuneOptions(options.TuneSample), current, _log, cancellationToken);
+        var report = await new BuildParameterTuner(dataSource).TuneAsync(tune with { Store = options.Rebuild }, new BuildTuneOptions(options.TuneSample), current, _log, cancellationToken);
         var peak = await sampler.StopAsync();
-        var (build, search, plan) = (report.Build!, report.Search!, report.Plan!);
-        var measured = await MeasureAsync(dataSource, probes, kth, options.K, cancellationToken);
-        Add(results, new SearchBenchmarkRow(
-            "HNSW, build parameters tuned", $"{build.Parameters}; hnsw.ef_search = {search.Chosen.Value}{(search.ReachedTarget ? "" : " (target not reached)")}",
-            measured.Recall, measured.P50, measured.P95, build.BuildSeconds, build.SizeBytes, peak, plan.MaintenanceWorkMemBytes));
+        var chosen = report.Chosen;
+        if (report.Build is { } build && report.Search is { } search && report.Plan is { } plan)
+        {
+            var measured = await MeasureAsync(dataSource, probes, kth, options.K, cancellationToken);
+            Add(results, new SearchBenchmarkRow(
+                "HNSW, build parameters tuned", $"{build.Parameters}; hnsw.ef_search = {search.Chosen.Value}{(search.ReachedTarget ? "" : " (target not reached)")}",
+                measured.Recall, measured.P50, measured.P95, build.BuildSeconds, build.SizeBytes, peak, plan.MaintenanceWorkMemBytes));
+        }
+        else
+        {
+            // Not rebuilt: the chosen pair is the index in place (its tune above stands), or --no-rebuild.
+            var why = options.Rebuild ? "the index in place: not rebuilt" : "not built (--no-rebuild)";
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"build parameters chosen: m = {chosen.M}, ef_construction = {chosen.EfConstruction}, ef_search {(chosen.EfSearch is { } ef ? ef.ToString(CultureInfo.InvariantCulture) : "not reached")}, predicted recall@{options.K} {chosen.PredictedRecall:F4}; {why}{(chosen.FullPlan is { } full ? "; full build: " + string.Join("; ", full.Describe().Skip(1)) : "")}"));
+            _log.WriteLine(notes[^1]);
+        }
+
         notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"index tune with build parameters: {report.SampleRows:N0} sampled rows, {report.SampleQueries} held-out sample rows as queries, full-size/sample miss ratio {report.MissRatio:F2}; candidates (peak memory above covers the sample builds and the rebuild):"));
         foreach (var candidate in report.Candidates)

@@ -13,6 +13,7 @@ namespace DbFirst.Bench;
 /// <param name="Centres">The hard set's centres; null for <see cref="SearchVectorSet.HardCentres"/> (used to calibrate it).</param>
 /// <param name="TuneSample">Rows the build-parameter tuner samples.</param>
 /// <param name="FillNeighbours">Most queued images the duplicates configuration looks up; null for all of them.</param>
+/// <param name="Rebuild">Whether hnsw-build rebuilds the full index with the parameters it chose (false: it only chooses and plans).</param>
 public sealed record SearchBenchmarkOptions(
     int Rows,
     int Queries,
@@ -25,4 +26,5 @@ public sealed record SearchBenchmarkOptions(
     double? Spread = null,
     int? Centres = null,
     int TuneSample = BuildTuneOptions.DefaultSampleRows,
-    long? FillNeighbours = null);
+    long? FillNeighbours = null,
+    bool Rebuild = true);

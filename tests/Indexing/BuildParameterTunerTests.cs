@@ -128,6 +128,11 @@ public sealed class BuildParameterTunerTests
         Assert.Equal(16, candidates[0].GetProperty("m").GetInt32());
         Assert.Equal(64, candidates[0].GetProperty("ef_construction").GetInt32());
         Assert.True(candidates[0].GetProperty("sample_build_seconds").GetDouble() > 0);
-        Assert.Contains("m = 16, ef_construction =  64: sample build", run.Error, StringComparison.Ordinal);
+        // The full-size build each candidate would need, planned as the rebuild would be.
+        var full = candidates[0].GetProperty("full_plan");
+        Assert.Equal(2000, full.GetProperty("rows").GetInt64());
+        Assert.Equal(BuildPlanner.HnswBytesPerRow(512, 16), full.GetProperty("bytes_per_row").GetInt64());
+        Assert.True(full.GetProperty("estimated_seconds").GetDouble() > 0);
+        Assert.Matches(@"m = 16, ef_construction =  64: sample build .*; full build ~\d+ s, ", run.Error);
     }
 }

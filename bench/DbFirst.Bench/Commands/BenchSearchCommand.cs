@@ -27,9 +27,13 @@ internal static class BenchSearchCommand
         var centres = new Option<int?>("--centres") { Description = $"The hard set's centres (default {SearchVectorSet.HardCentres}), to calibrate it at fewer rows" };
         var tuneSample = new Option<int>("--tune-sample") { Description = "Rows hnsw-build samples to try build parameters on", DefaultValueFactory = _ => BuildTuneOptions.DefaultSampleRows };
         var fill = new Option<long?>("--fill-neighbours") { Description = "Most loaded images duplicates looks up (default all)" };
+        var noRebuild = new Option<bool>("--no-rebuild")
+        {
+            Description = "hnsw-build chooses build parameters on the sample and plans the full build, without running it (at sizes where it takes hours)",
+        };
         var command = new Command("search", "Benchmark vector search: exact, IVFFlat, HNSW (default, tuned, build parameters tuned), filtered search, stored neighbours, gallery.search")
         {
-            rows, queries, target, output, noText, keep, set, configs, spread, centres, tuneSample, fill,
+            rows, queries, target, output, noText, keep, set, configs, spread, centres, tuneSample, fill, noRebuild,
         };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
@@ -64,7 +68,7 @@ internal static class BenchSearchCommand
 
                 var run = new SearchBenchmarkOptions(
                     count, parse.GetValue(queries), 10, parse.GetValue(target), parse.GetValue(set)!, parse.GetValue(configs), report, parse.GetValue(keep),
-                    parse.GetValue(spread), parse.GetValue(centres), parse.GetValue(tuneSample), parse.GetValue(fill));
+                    parse.GetValue(spread), parse.GetValue(centres), parse.GetValue(tuneSample), parse.GetValue(fill), !parse.GetValue(noRebuild));
                 await new SearchBenchmark(context.OwnerConnectionString, log).RunAsync(run, host?.EmbedUrl, embedder, cancellationToken);
             }
             finally

@@ -11,12 +11,19 @@ namespace DbFirst.Indexing;
 /// <param name="SampleRecall">Recall@k on the sample at <see cref="EfSearch"/> (or the largest tried).</param>
 /// <param name="PredictedRecall">That recall scaled to the full table (<see cref="BuildTuneReport.MissRatio"/>).</param>
 /// <param name="P50Ms">Median latency on the sample at that setting.</param>
-public sealed record BuildCandidate(int M, int EfConstruction, double SampleBuildSeconds, long SampleIndexBytes, int? EfSearch, double SampleRecall, double PredictedRecall, double P50Ms)
+/// <param name="FullPlan">The plan of a full-size build with these parameters: its memory, whether it spills, roughly how long it takes.</param>
+public sealed record BuildCandidate(
+    int M, int EfConstruction, double SampleBuildSeconds, long SampleIndexBytes, int? EfSearch, double SampleRecall, double PredictedRecall, double P50Ms, BuildPlan? FullPlan = null)
 {
     /// <summary>Whether it reached the target.</summary>
     public bool Reaches => EfSearch is not null;
 
     /// <summary>One line for the terminal.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"m = {M,2}, ef_construction = {EfConstruction,3}: sample build {SampleBuildSeconds,6:F1} s, {ByteSize.Format(SampleIndexBytes),9}; {(EfSearch is { } ef ? $"ef_search {ef,4}" : "not reached ")}: sample recall {SampleRecall:F4}, predicted {PredictedRecall:F4}, p50 {P50Ms:F2} ms");
+        $"m = {M,2}, ef_construction = {EfConstruction,3}: sample build {SampleBuildSeconds,6:F1} s, {ByteSize.Format(SampleIndexBytes),9}; {(EfSearch is { } ef ? $"ef_search {ef,4}" : "not reached ")}: sample recall {SampleRecall:F4}, predicted {PredictedRecall:F4}, p50 {P50Ms:F2} ms{FullBuild()}");
+
+    private string FullBuild() => FullPlan is not { } plan
+        ? ""
+        : string.Create(CultureInfo.InvariantCulture,
+            $"; full build {(plan.EstimatedSeconds is { } seconds ? "~" + BuildPlan.FormatDuration(seconds) : "time unknown")}, {ByteSize.Format(plan.NeededBytes)}{(plan.Spills ? " (spills)" : "")}");
 }

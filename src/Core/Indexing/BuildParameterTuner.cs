@@ -63,7 +63,12 @@ public sealed class BuildParameterTuner
             target = await IndexTarget.ResolveAsync(resolve, tune.Model, cancellationToken);
         }
 
-        var (candidates, chosen, ratio, sampleRows, queryCount) = await EvaluateAsync(target, status.Rows, tune, build, inPlace, current, log, cancellationToken);
+        // Each candidate's full-size build planned as the rebuild would be: memory within the ceiling, spill, and time
+        // scaled from the last build of this index when there is one.
+        Task<BuildPlan> FullPlanAsync(HnswParameters parameters) => manager.PlanAsync(
+            new IndexBuildOptions(VectorIndexManager.Hnsw, M: parameters.M, EfConstruction: parameters.EfConstruction, Precision: status.Precision ?? IndexPrecision.Full),
+            tune.Model, cancellationToken);
+        var (candidates, chosen, ratio, sampleRows, queryCount) = await EvaluateAsync(target, status.Rows, tune, build, inPlace, current, FullPlanAsync, log, cancellationToken);
         if (!tune.Store)
         {
             return new BuildTuneReport(sampleRows, queryCount, ratio, candidates, chosen, null, null, null);
@@ -87,7 +92,8 @@ public sealed class BuildParameterTuner
     }
 
     private async Task<(List<BuildCandidate> Candidates, BuildCandidate Chosen, double Ratio, int SampleRows, int Queries)> EvaluateAsync(
-        IndexTarget target, long rows, TuneOptions tune, BuildTuneOptions build, HnswParameters inPlace, TuneReport? current, TextWriter? log, CancellationToken cancellationToken)
+        IndexTarget target, long rows, TuneOptions tune, BuildTuneOptions build, HnswParameters inPlace, TuneReport? current, Func<HnswParameters, Task<BuildPlan>> fullPlan,
+        TextWriter? log, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         try
@@ -117,7 +123,8 @@ public sealed class BuildParameterTuner
                 var swept = await BuildAndSweepAsync(connection, target, parameters, queries, kth, tune.K, efLadder, recall => Predicted(recall) >= goal, cancellationToken);
                 var (ef, recall) = swept.Recalls.Last();
                 var reached = Predicted(recall) >= goal;
-                var candidate = new BuildCandidate(parameters.M, parameters.EfConstruction, swept.Seconds, swept.Bytes, reached ? ef : null, recall, Predicted(recall), swept.P50[ef]);
+                var candidate = new BuildCandidate(
+                    parameters.M, parameters.EfConstruction, swept.Seconds, swept.Bytes, reached ? ef : null, recall, Predicted(recall), swept.P50[ef], await fullPlan(parameters));
                 candidates.Add(candidate);
                 log?.WriteLine("  " + candidate.Describe());
                 if (reached)

@@ -51,7 +51,8 @@ public sealed record BuildPlan(
         return lines;
     }
 
-    private static string FormatDuration(double seconds) => seconds switch
+    /// <summary>A duration as the plan says it: seconds, minutes or hours.</summary>
+    internal static string FormatDuration(double seconds) => seconds switch
     {
         < 90 => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, Math.Round(seconds))} s"),
         < 5400 => string.Create(CultureInfo.InvariantCulture, $"{Math.Round(seconds / 60)} min"),
