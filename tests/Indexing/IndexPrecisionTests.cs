@@ -202,7 +202,285 @@ public sealed class IndexPrecisionTests
         Assert.Equal(full.BytesPerRow - (2 * 512), half.BytesPerRow);
         Assert.Equal(IndexPrecision.Half, half.Precision);
         Assert.Contains("half precision", half.Describe()[0]);
-        Assert.Equal("the index precision must be full or half, not 'quarter'", bad.Message);
+        Assert.Equal("the index precision must be full, half or binary, not 'quarter'", bad.Message);
+    }
+
+    [Fact]
+    public async Task BinaryIndex_SearchReturnsFullPrecisionDistancesInOrder_WithRecallOfBruteForce()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        var vectors = SyntheticGallery.GaussianMixture(4000, 512, 20, seed: 31);
+        var ids = await SyntheticGallery.LoadAsync(dataSource, vectors, 20);
+        var manager = new VectorIndexManager(dataSource);
+        var queries = Enumerable.Range(0, 20).Select(i => vectors[(i * 197) + 5]).ToArray();
+        var fullSize = (await manager.GetStatusAsync()).SizeBytes;
+
+        var build = await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: IndexPrecision.Binary));
+        var status = await manager.GetStatusAsync();
+        var (hits, scans) = await SearchAsync(dataSource, queries);
+
+        Assert.Equal(IndexPrecision.Binary, build.Precision);
+        Assert.Equal(IndexPrecision.Binary, status.Precision);
+        Assert.Contains("USING hnsw (((binary_quantize((embedding)::vector(512)))::bit(512)) bit_hamming_ops)", await IndexDefinitionAsync(database));
+        Assert.Equal("binary", await database.ScalarAsync<string>("SELECT gallery.index_precision(1)"));
+        Assert.Equal("binary", await database.ScalarAsync<string>("SELECT precision FROM gallery.index_builds ORDER BY id DESC LIMIT 1"));
+        Assert.True(status.SizeBytes < 0.3 * fullSize, $"binary index {status.SizeBytes:N0} bytes, full {fullSize:N0}");
+        Assert.True(scans >= queries.Length, $"{scans} scans of the binary index for {queries.Length} searches");
+        var recall = queries.Select((q, i) => BruteForce(vectors, ids, q, 10, exclude: null).Intersect(hits[i].Select(h => h.Id)).Count() / 10.0).Average();
+        Assert.True(recall >= 0.9, $"recall@10 through the binary index {recall:P1}");
+        for (var i = 0; i < queries.Length; i++)
+        {
+            Assert.Equal(10, hits[i].Count);
+            Assert.Equal(hits[i].OrderBy(h => h.Distance).Select(h => h.Id), hits[i].Select(h => h.Id));
+            foreach (var hit in hits[i].Where((_, j) => j % 3 == 0))
+            {
+                Assert.Equal(await ExactDistanceAsync(dataSource, hit.Id, queries[i]), hit.Distance, 5);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task BinaryIndex_TheExpressionTheFunctionsOrderBy_IsPlannedAsAnIndexScan()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        var vectors = SyntheticGallery.GaussianMixture(2000, 512, 10, seed: 32);
+        await SyntheticGallery.LoadAsync(dataSource, vectors, 10);
+        await new VectorIndexManager(dataSource).RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: IndexPrecision.Binary));
+        await database.ExecuteAsync("ANALYZE gallery.image_embeddings_m1");
+
+        var expression = await database.ScalarAsync<string>("SELECT gallery.index_order_expression(1, 512, 'e.embedding', '$1')");
+        var plan = await ExplainAsync(dataSource, $"SELECT e.image_id FROM gallery.image_embeddings e WHERE e.model_id = 1 ORDER BY {expression} LIMIT 100", vectors[5]);
+
+        Assert.Equal("binary_quantize(e.embedding::vector(512))::bit(512) <~> binary_quantize($1)::bit(512)", expression);
+        Assert.Contains($"Index Scan using {ManagedIndex}", plan);
+    }
+
+    [Fact]
+    public async Task BinaryIndex_FilteredSearch_ReturnsExactlyK_AlsoWhenTheScanComesBackShort()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        // Two folders of 12,000 rows (more than the exact path's 10,000, so a folder filter takes the index path)
+        // on opposite sides of the origin: every sign bit of one folder's rows is the flip of the other's.
+        var vectors = OppositeFolders(24000, 64, seed: 33);
+        var ids = await SyntheticGallery.LoadAsync(dataSource, vectors, 2);
+        await new VectorIndexManager(dataSource).RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: IndexPrecision.Binary));
+        var inFolder = ids.Where((_, i) => i % 2 == 1).ToHashSet();
+        var folderVectors = vectors.Where((_, i) => i % 2 == 1).ToArray();
+        var folderIds = ids.Where((_, i) => i % 2 == 1).ToArray();
+
+        var (hits, scans) = await FilteredSearchAsync(dataSource, vectors[1], "/synthetic/c001", null);
+        // From the other folder: its candidates by Hamming distance all fail the filter, and a scan allowed only the
+        // first ef_search tuples comes back with none, so the exact fallback answers.
+        var (shortHits, _) = await FilteredSearchAsync(dataSource, vectors[0], "/synthetic/c001", 1);
+
+        foreach (var found in new[] { hits, shortHits })
+        {
+            Assert.Equal(10, found.Count);
+            Assert.All(found, h => Assert.Contains(h.Id, inFolder));
+            Assert.Equal(found.OrderBy(h => h.Distance).Select(h => h.Id), found.Select(h => h.Id));
+        }
+
+        Assert.True(scans >= 1, "the filtered search did not scan the binary index");
+        Assert.Equal(BruteForce(folderVectors, folderIds, vectors[0], 10, exclude: null), shortHits.Select(h => h.Id));
+    }
+
+    // Row i (folder i % 2): ±(1, …, 1) plus Gaussian noise of standard deviation 0.5 a component, normalised.
+    private static float[][] OppositeFolders(int count, int dimensions, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(i =>
+        {
+            var side = i % 2 == 0 ? 1.0 : -1.0;
+            var v = Enumerable.Range(0, dimensions)
+                .Select(_ => side + (0.5 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble())))
+                .ToArray();
+            var norm = Math.Sqrt(v.Sum(x => x * x));
+            return v.Select(x => (float)(x / norm)).ToArray();
+        }).ToArray();
+    }
+
+    [Fact]
+    public async Task BinaryIndex_StoredNeighbours_AreFoundThroughIt_AndMatchBruteForce()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        var vectors = SyntheticGallery.GaussianMixture(3000, 512, 15, seed: 34);
+        var ids = await SyntheticGallery.LoadAsync(dataSource, vectors, 15);
+        await new VectorIndexManager(dataSource).RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: IndexPrecision.Binary));
+        var probedIds = ids.Take(50).ToArray();
+
+        var (probed, scans) = await ScalarWithScansAsync<int>(dataSource, $"SELECT gallery.refresh_neighbours(1, ARRAY[{string.Join(',', probedIds)}]::bigint[])");
+        var nearest = new Dictionary<long, long>();
+        await using (var command = dataSource.CreateCommand(
+            "SELECT DISTINCT ON (image_id) image_id, neighbour_id FROM gallery.image_neighbours WHERE model_id = 1 ORDER BY image_id, distance, neighbour_id"))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                nearest[reader.GetInt64(0)] = reader.GetInt64(1);
+            }
+        }
+
+        Assert.Equal(50, probed);
+        Assert.True(scans >= 50, $"neighbour probes: {scans} scans of the binary index for 50 images");
+        var matching = probedIds.Count(id => nearest.TryGetValue(id, out var stored)
+            && stored == BruteForce(vectors, ids, vectors[Array.IndexOf(ids, id)], 1, exclude: id)[0]);
+        Assert.True(matching >= 45, $"{matching} of 50 images have brute force's nearest as their nearest stored neighbour");
+    }
+
+    [Fact]
+    public async Task BinaryIndex_RerankFactor_IsASettingCheckedOnWrite_AndAnyValidOneSearches()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        var vectors = SyntheticGallery.GaussianMixture(1000, 512, 5, seed: 35);
+        await SyntheticGallery.LoadAsync(dataSource, vectors, 5);
+        await new VectorIndexManager(dataSource).RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: IndexPrecision.Binary));
+
+        var initial = await database.ScalarAsync<int>("SELECT gallery.binary_rerank_factor()");
+        var zero = await Assert.ThrowsAsync<PostgresException>(() => database.ExecuteAsync("UPDATE gallery.settings SET value = '0' WHERE key = 'binary.rerank_factor'"));
+        var words = await Assert.ThrowsAsync<PostgresException>(() => database.ExecuteAsync("UPDATE gallery.settings SET value = 'ten' WHERE key = 'binary.rerank_factor'"));
+        await database.ExecuteAsync("UPDATE gallery.settings SET value = '1' WHERE key = 'binary.rerank_factor'");
+        var (one, _) = await SearchAsync(dataSource, [vectors[7]]);
+        await database.ExecuteAsync("UPDATE gallery.settings SET value = '100' WHERE key = 'binary.rerank_factor'");
+        var (hundred, _) = await SearchAsync(dataSource, [vectors[7]]);
+
+        Assert.Equal(10, initial);
+        Assert.Equal(PostgresErrorCodes.CheckViolation, zero.SqlState);
+        Assert.Equal(PostgresErrorCodes.CheckViolation, words.SqlState);
+        Assert.Equal(10, one[0].Count);
+        Assert.Equal(10, hundred[0].Count);
+        Assert.Equal(100, await database.ScalarAsync<int>("SELECT gallery.binary_rerank_factor()"));
+    }
+
+    [Fact]
+    public async Task BinaryIndex_RebuildAtFullPrecision_SwitchesBack()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        var vectors = SyntheticGallery.GaussianMixture(2000, 512, 10, seed: 36);
+        await SyntheticGallery.LoadAsync(dataSource, vectors, 10);
+        var manager = new VectorIndexManager(dataSource);
+        await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: IndexPrecision.Binary));
+        var binary = await manager.GetStatusAsync();
+
+        await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: IndexPrecision.Full));
+        var status = await manager.GetStatusAsync();
+        var (hits, scans) = await SearchAsync(dataSource, [vectors[3]]);
+
+        Assert.Equal(IndexPrecision.Binary, binary.Precision);
+        Assert.Equal(IndexPrecision.Full, status.Precision);
+        Assert.Contains("(embedding)::vector(512)) vector_cosine_ops", await IndexDefinitionAsync(database));
+        Assert.Equal("full", await database.ScalarAsync<string>("SELECT gallery.index_precision(1)"));
+        Assert.Equal(10, hits[0].Count);
+        Assert.True(scans >= 1, "the search did not scan the full-precision index");
+    }
+
+    [Fact]
+    public async Task BinaryIndex_Maintain_RebuildsAMissingOne_AtBinaryPrecision()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        var manager = new VectorIndexManager(dataSource);
+        await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(300, 512, 5, seed: 37), 5);
+        await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 12, EfConstruction: 48, Precision: IndexPrecision.Binary));
+        await database.ExecuteAsync("DROP INDEX gallery.image_embeddings_m1_embedding_idx");
+
+        var healed = await manager.MaintainAsync();
+        var status = await manager.GetStatusAsync();
+
+        Assert.Equal("rebuilt the missing index image_embeddings_m1_embedding_idx (hnsw, m = 12, ef_construction = 48) at binary precision", healed);
+        Assert.Equal(IndexPrecision.Binary, status.Precision);
+        Assert.Equal(new HnswParameters(12, 48), status.Parameters);
+    }
+
+    [Fact]
+    public async Task BinaryIndex_MigrateDownPast125_RebuildsItAtFullPrecision_AndUpAgainWorks()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        var vectors = SyntheticGallery.GaussianMixture(1000, 512, 5, seed: 38);
+        await SyntheticGallery.LoadAsync(dataSource, vectors, 5);
+        await new VectorIndexManager(dataSource).RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 8, EfConstruction: 32, Precision: IndexPrecision.Binary));
+        var migrator = new DbFirst.Database.GalleryMigrator(database.ConnectionString);
+
+        await migrator.MigrateDownAsync(124);
+        NpgsqlConnection.ClearAllPools();
+        var (hits, scans) = await SearchAsync(dataSource, [vectors[1]]);
+        var definition = await IndexDefinitionAsync(database);
+        var precisions = await database.ScalarAsync<string>("SELECT string_agg(DISTINCT precision, ',') FROM gallery.index_builds");
+        var factorKept = await database.ScalarAsync<long>("SELECT count(*) FROM gallery.settings WHERE key = 'binary.rerank_factor'");
+        await migrator.MigrateUpAsync();
+        NpgsqlConnection.ClearAllPools();
+
+        Assert.Contains("USING hnsw (((embedding)::vector(512)) vector_cosine_ops) WITH (m='8', ef_construction='32')", definition);
+        Assert.Equal(10, hits[0].Count);
+        Assert.True(scans >= 1, "after the down step the search did not scan the rebuilt index");
+        Assert.Equal("full", precisions);
+        Assert.Equal(0L, factorKept);
+        Assert.Equal("full", await database.ScalarAsync<string>("SELECT gallery.index_precision(1)"));
+        Assert.Equal(10, await database.ScalarAsync<int>("SELECT gallery.binary_rerank_factor()"));
+    }
+
+    [Fact]
+    public async Task BinaryIndex_PlanCountsOneBitADimension_AndIvfflatIsRefused()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(1200, 512, 5, seed: 39), 5);
+        var manager = new VectorIndexManager(dataSource);
+
+        var full = await manager.PlanAsync(new IndexBuildOptions(VectorIndexManager.Hnsw));
+        var binary = await manager.PlanAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: IndexPrecision.Binary));
+        var ivfflat = await Assert.ThrowsAsync<GalleryException>(() => manager.PlanAsync(new IndexBuildOptions(VectorIndexManager.Ivfflat, Precision: IndexPrecision.Binary)));
+
+        Assert.Equal(full.BytesPerRow - (4 * 512) + (512 / 8), binary.BytesPerRow);
+        Assert.Equal(BuildPlanner.HnswBytesPerRow(512, 16, IndexPrecision.Binary), binary.BytesPerRow);
+        Assert.Equal(266 + 1 + (32 * 16), BuildPlanner.HnswBytesPerRow(3, 16, IndexPrecision.Binary));
+        Assert.Equal(IndexPrecision.Binary, binary.Precision);
+        Assert.Contains("binary precision", binary.Describe()[0]);
+        Assert.StartsWith("binary precision applies to hnsw, not ivfflat", ivfflat.Message);
+    }
+
+    // The k ids nearest to query by exact cosine distance (ties by id), leaving out exclude.
+    private static long[] BruteForce(float[][] vectors, long[] ids, float[] query, int k, long? exclude) =>
+        vectors.Select((v, i) => (Id: ids[i], Distance: SyntheticGallery.CosineDistance(v, query)))
+            .Where(x => x.Id != exclude)
+            .OrderBy(x => x.Distance).ThenBy(x => x.Id)
+            .Take(k)
+            .Select(x => x.Id)
+            .ToArray();
+
+    // gallery.search_by_embedding(q, 10, folder) in one transaction, with hnsw.max_scan_tuples set when given.
+    private static async Task<(List<(long Id, double Distance)> Hits, long Scans)> FilteredSearchAsync(NpgsqlDataSource dataSource, float[] query, string folder, int? maxScanTuples)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        if (maxScanTuples is { } tuples)
+        {
+            await using var set = new NpgsqlCommand($"SET LOCAL hnsw.max_scan_tuples = {tuples}", connection, transaction);
+            await set.ExecuteNonQueryAsync();
+        }
+
+        var found = new List<(long Id, double Distance)>();
+        await using (var command = new NpgsqlCommand("SELECT id, distance FROM gallery.search_by_embedding($1, 10, $2)", connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = new Vector(query) });
+            command.Parameters.Add(new NpgsqlParameter { Value = folder });
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                found.Add((reader.GetInt64(0), reader.GetFloat(1)));
+            }
+        }
+
+        await using var scans = new NpgsqlCommand(ScansSql, connection, transaction);
+        var count = (long)(await scans.ExecuteScalarAsync())!;
+        await transaction.CommitAsync();
+        return (found, count);
     }
 
     // pg_stat_get_xact_numscans counts the index scans of the current transaction, those run inside the search

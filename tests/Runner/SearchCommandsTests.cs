@@ -97,6 +97,17 @@ public sealed class SearchCommandsTests : IClassFixture<SearchGalleryFixture>
         Assert.Equal(builds, await _gallery.Database.ScalarAsync<long>("SELECT count(*) FROM gallery.index_builds"));
     }
 
+    [Fact]
+    public async Task IndexRebuildPlanJson_AtBinaryPrecision_CountsOneBitADimension()
+    {
+        var run = await CliRun.InvokeAsync("index", "rebuild", "--plan", "--json", "--precision", "binary", "--connection", Connection);
+
+        Assert.Equal(0, run.ExitCode);
+        var plan = JsonDocument.Parse(run.Out).RootElement.GetProperty("plan");
+        Assert.Equal("binary", plan.GetProperty("precision").GetString());
+        Assert.Equal(BuildPlanner.HnswElementOverhead + (512 / 8) + (32 * 16), plan.GetProperty("bytes_per_row").GetInt64());
+    }
+
     [Theory]
     [InlineData("--m", "1", "--m must be between 2 and 100, not 1")]
     [InlineData("--m", "40", "--ef-construction must be between 2 x m (80) and 1000, not 64")]
@@ -104,6 +115,7 @@ public sealed class SearchCommandsTests : IClassFixture<SearchGalleryFixture>
     [InlineData("--lists", "10", "--lists applies to ivfflat, not hnsw")]
     [InlineData("--type", "ivfflat", "--m and --ef-construction apply to hnsw, not ivfflat", "--m", "8")]
     [InlineData("--type", "ivfflat", "--lists must be between 1 and 32768, not 0", "--lists", "0")]
+    [InlineData("--type", "ivfflat", "--precision binary applies to hnsw, not ivfflat", "--precision", "binary")]
     public async Task IndexRebuild_RefusesFlagsOutsidePgvectorsLimits_InOneLine_BeforeConnecting(string flag, string value, string message, params string[] more)
     {
         // Nothing listens on port 1: the flags must be refused before any connection is tried.

@@ -82,7 +82,8 @@ public sealed class BuildParameterTuner
         }
 
         // The sample builds are at full precision; the rebuild keeps the precision of the index in place (a half
-        // index's recall is within about 0.001 of the full one's at the same settings).
+        // index's recall is within about 0.001 of the full one's at the same settings; a binary index's follows its
+        // re-rank factor more than its graph, and these parameters are only the full sample's choice for it).
         var options = new IndexBuildOptions(VectorIndexManager.Hnsw, M: chosen.M, EfConstruction: chosen.EfConstruction, Precision: status.Precision ?? IndexPrecision.Full);
         var plan = await manager.PlanAsync(options, tune.Model, cancellationToken);
         log?.WriteLine($"rebuilding the index with m = {chosen.M}, ef_construction = {chosen.EfConstruction}");

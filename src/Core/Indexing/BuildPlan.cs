@@ -16,7 +16,7 @@ namespace DbFirst.Indexing;
 /// <param name="Workers">Parallel maintenance workers the build may use.</param>
 /// <param name="EstimatedSeconds">Rough build time; <see langword="null"/> when nothing to scale from.</param>
 /// <param name="EstimateBasis">What the time estimate was scaled from.</param>
-/// <param name="Precision"><see cref="IndexPrecision.Full"/> or <see cref="IndexPrecision.Half"/>.</param>
+/// <param name="Precision"><see cref="IndexPrecision.Full"/>, <see cref="IndexPrecision.Half"/> or <see cref="IndexPrecision.Binary"/>.</param>
 public sealed record BuildPlan(
     string Method,
     IndexParameters Parameters,

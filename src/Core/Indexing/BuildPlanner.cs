@@ -8,7 +8,8 @@ namespace DbFirst.Indexing;
 /// of 16 bytes on layer 0, few above) and a copy of the vector (8 + 4d bytes). Calibrated on this repository's
 /// pgvector against its own "hnsw graph no longer fits into maintenance_work_mem after N tuples" notice
 /// (d = 512, m = 4..32; d = 128, m = 16): 266 + 4d + 32m bytes per row, within 1%. A half-precision index holds
-/// 2-byte components: 266 + 2d + 32m.
+/// 2-byte components: 266 + 2d + 32m; a binary-quantized one a bit a dimension: 266 + ceil(d / 8) + 32m (the bit
+/// string's 8-byte header is the vector's, already in the 266).
 /// </remarks>
 public static class BuildPlanner
 {
@@ -33,20 +34,21 @@ public static class BuildPlanner
     private const double RowExponent = 0.36;
     private const double SpilledSlowdown = 3.4;
 
-    /// <summary>Graph memory per row for an HNSW build; <paramref name="bytesPerDimension"/> 2 for a half-precision index.</summary>
-    public static long HnswBytesPerRow(int dimensions, int m, int bytesPerDimension = 4) => HnswElementOverhead + ((long)bytesPerDimension * dimensions) + (32L * m);
+    /// <summary>Graph memory per row for an HNSW build at <paramref name="precision"/>.</summary>
+    public static long HnswBytesPerRow(int dimensions, int m, string precision = IndexPrecision.Full) =>
+        HnswElementOverhead + IndexPrecision.VectorBytes(precision, dimensions) + (32L * m);
 
     /// <summary>
     /// Works out a plan; <paramref name="lastBuild"/>, when of the same method, calibrates the time estimate; a
-    /// <paramref name="precision"/> of <see cref="IndexPrecision.Half"/> counts 2 bytes a dimension instead of 4.
+    /// <paramref name="precision"/> of <see cref="IndexPrecision.Half"/> counts 2 bytes a dimension instead of 4,
+    /// <see cref="IndexPrecision.Binary"/> one bit.
     /// </summary>
     public static BuildPlan Plan(IndexParameters parameters, long rows, int dimensions, long ceilingBytes, int workers, IndexBuild? lastBuild, string precision = IndexPrecision.Full)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var method = parameters.Method;
         var hnsw = parameters as HnswParameters;
-        var component = IndexPrecision.BytesPerDimension(precision);
-        var perRow = hnsw is not null ? HnswBytesPerRow(dimensions, hnsw.M, component) : ((long)component * dimensions) + 64;
+        var perRow = hnsw is not null ? HnswBytesPerRow(dimensions, hnsw.M, precision) : IndexPrecision.VectorBytes(precision, dimensions) + 64;
         var needed = (long)(rows * perRow * Headroom);
         var memory = Math.Clamp(Math.Max(needed, FloorBytes), BuildMemoryCeiling.MinBytes, ceilingBytes);
         // Only HNSW spills: IVFFlat's k-means samples a bounded number of rows.

@@ -9,5 +9,5 @@ namespace DbFirst.Indexing;
 /// <param name="BuildSeconds">How long the build took.</param>
 /// <param name="SizeBytes">Index size right after the build.</param>
 /// <param name="BuiltAt">When it finished.</param>
-/// <param name="Precision"><see cref="IndexPrecision.Full"/> or <see cref="IndexPrecision.Half"/>.</param>
+/// <param name="Precision"><see cref="IndexPrecision.Full"/>, <see cref="IndexPrecision.Half"/> or <see cref="IndexPrecision.Binary"/>.</param>
 public sealed record IndexBuild(string Method, IndexParameters Parameters, string Operation, long RowCount, long? TuplesChanged, double BuildSeconds, long SizeBytes, DateTimeOffset BuiltAt, string Precision = IndexPrecision.Full);

@@ -5,17 +5,18 @@ namespace DbFirst.Indexing;
 /// <param name="Lists">IVFFlat lists; <see langword="null"/> picks <see cref="IvfflatLists.ForRows"/>.</param>
 /// <param name="M">HNSW connections per node; <see langword="null"/> keeps pgvector's 16.</param>
 /// <param name="EfConstruction">HNSW build candidate list; <see langword="null"/> keeps pgvector's 64.</param>
-/// <param name="Precision"><see cref="IndexPrecision.Full"/> or <see cref="IndexPrecision.Half"/>.</param>
+/// <param name="Precision"><see cref="IndexPrecision.Full"/>, <see cref="IndexPrecision.Half"/> or <see cref="IndexPrecision.Binary"/> (HNSW only).</param>
 public sealed record IndexBuildOptions(string Method = VectorIndexManager.Hnsw, int? Lists = null, int? M = null, int? EfConstruction = null, string Precision = IndexPrecision.Full)
 {
     /// <summary>The build that recreates an index with <paramref name="parameters"/> and <paramref name="precision"/> over <paramref name="rows"/> rows.</summary>
     /// <remarks>
     /// IVFFlat lists follow the rows now, as pgvector advises, rather than the rows of the lost build; with too few
     /// rows for IVFFlat the index comes back as HNSW. No parameters (nothing recorded) gives pgvector's HNSW defaults.
+    /// A binary index is only ever HNSW, so binary precision never comes back as IVFFlat.
     /// </remarks>
     internal static IndexBuildOptions Recreating(IndexParameters? parameters, long rows, string? precision = null) => parameters switch
     {
-        IvfflatParameters when rows >= VectorIndexManager.MinIvfflatRows => new IndexBuildOptions(VectorIndexManager.Ivfflat, Precision: precision ?? IndexPrecision.Full),
+        IvfflatParameters when rows >= VectorIndexManager.MinIvfflatRows && precision != IndexPrecision.Binary => new IndexBuildOptions(VectorIndexManager.Ivfflat, Precision: precision ?? IndexPrecision.Full),
         HnswParameters hnsw => new IndexBuildOptions(VectorIndexManager.Hnsw, M: hnsw.M, EfConstruction: hnsw.EfConstruction, Precision: precision ?? IndexPrecision.Full),
         _ => new IndexBuildOptions(VectorIndexManager.Hnsw, Precision: precision ?? IndexPrecision.Full),
     };
@@ -25,7 +26,7 @@ public sealed record IndexBuildOptions(string Method = VectorIndexManager.Hnsw, 
     /// the table. The flags' own ranges are checked where they are read (<c>dbfirst index rebuild</c>); values out
     /// of pgvector's range from elsewhere fail here too.
     /// </summary>
-    /// <exception cref="GalleryException">No rows, an unknown method, parameters of the other method, or too few rows for IVFFlat's lists.</exception>
+    /// <exception cref="GalleryException">No rows, an unknown method, parameters of the other method, binary precision with IVFFlat, or too few rows for IVFFlat's lists.</exception>
     internal IndexParameters Resolve(long rows)
     {
         var method = Method.Trim().ToLowerInvariant();
@@ -47,6 +48,13 @@ public sealed record IndexBuildOptions(string Method = VectorIndexManager.Hnsw, 
                 if (M is not null || EfConstruction is not null)
                 {
                     throw new GalleryException("m and ef_construction apply to hnsw, not ivfflat");
+                }
+
+                // pgvector would build it, but the search functions widen only an HNSW scan (ef_search) to the
+                // candidates they re-rank, and k-means lists trained on sign bits are coarse.
+                if (IndexPrecision.Resolve(Precision) == IndexPrecision.Binary)
+                {
+                    throw new GalleryException("binary precision applies to hnsw, not ivfflat: its candidates are over-fetched through an HNSW scan (use hnsw, or ivfflat at full or half precision)");
                 }
 
                 if (rows < VectorIndexManager.MinIvfflatRows)

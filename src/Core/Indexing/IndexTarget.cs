@@ -5,7 +5,7 @@ namespace DbFirst.Indexing;
 /// <summary>
 /// The model whose vector index is managed: its partition <c>gallery.image_embeddings_m&lt;id&gt;</c>, the index DbFirst
 /// manages there (<c>…_embedding_idx</c>, <c>…_embedding_idx_new</c> while a rebuild builds its replacement) and the
-/// indexed expression <c>embedding::vector(N)</c> (or <c>embedding::halfvec(N)</c> at half precision), which a search names to use it.
+/// indexed expression <c>embedding::vector(N)</c> (or <c>embedding::halfvec(N)</c> at half precision, <c>binary_quantize(embedding::vector(N))::bit(N)</c> at binary), which a search names to use it.
 /// </summary>
 internal sealed record IndexTarget(int ModelId, string ModelName, int Dimension, string State)
 {

@@ -8,7 +8,7 @@ internal static class VectorIndexCatalog
     // Any vector index, the managed one first: status reports whichever searches use.
     private const string IndexesSql = """
         SELECT c.relname, am.amname, coalesce(array_to_string(c.reloptions, ', '), ''), i.indisvalid, pg_relation_size(c.oid),
-               CASE WHEN o.opcname LIKE 'halfvec%' THEN 'half' ELSE 'full' END
+               CASE WHEN o.opcname = 'bit_hamming_ops' THEN 'binary' WHEN o.opcname LIKE 'halfvec%' THEN 'half' ELSE 'full' END
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_am am ON am.oid = c.relam
@@ -20,7 +20,7 @@ internal static class VectorIndexCatalog
     // The managed index and a spare left by an interrupted rebuild; nobody else's index is ever read here.
     private const string NamedIndexSql = """
         SELECT c.relname, am.amname, coalesce(array_to_string(c.reloptions, ', '), ''), i.indisvalid, pg_relation_size(c.oid),
-               CASE WHEN o.opcname LIKE 'halfvec%' THEN 'half' ELSE 'full' END
+               CASE WHEN o.opcname = 'bit_hamming_ops' THEN 'binary' WHEN o.opcname LIKE 'halfvec%' THEN 'half' ELSE 'full' END
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_am am ON am.oid = c.relam

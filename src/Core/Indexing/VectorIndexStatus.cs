@@ -11,7 +11,7 @@ namespace DbFirst.Indexing;
 /// <param name="SearchSetting">The search-time setting the functions apply, e.g. <c>hnsw.ef_search</c>.</param>
 /// <param name="SearchValue">Its value.</param>
 /// <param name="SearchNote">Where the value comes from: pgvector's default, or what tuning measured.</param>
-/// <param name="Precision"><see cref="IndexPrecision.Full"/> or <see cref="IndexPrecision.Half"/>; <see langword="null"/> when there is no index.</param>
+/// <param name="Precision"><see cref="IndexPrecision.Full"/>, <see cref="IndexPrecision.Half"/> or <see cref="IndexPrecision.Binary"/>; <see langword="null"/> when there is no index.</param>
 public sealed record VectorIndexStatus(
     string? IndexName,
     string? Method,

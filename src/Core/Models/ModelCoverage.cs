@@ -2,7 +2,7 @@ namespace DbFirst.Models;
 
 /// <summary>
 /// One model as <c>dbfirst model list</c> shows it: <c>gallery.model_coverage()</c>'s exact counts (images embedded by
-/// this model out of every image) and its vector index (and whether the managed one is at full or half precision),
+/// this model out of every image) and its vector index (and whether the managed one is at full, half or binary precision),
 /// with the folder it was registered from.
 /// </summary>
 internal sealed record ModelCoverage(

@@ -44,7 +44,7 @@ internal static class IndexCommand
 
             await o.WriteLineAsync($"index:          gallery.{status.IndexName}{(status.IsValid ? "" : " (INVALID: rebuild it)")}");
             await o.WriteLineAsync($"type:           {status.Method} ({status.Parameters}), cosine");
-            await o.WriteLineAsync($"precision:      {status.Precision}{(status.Precision == IndexPrecision.Half ? " (halfvec: searches cast column and query to halfvec to use it)" : "")}");
+            await o.WriteLineAsync($"precision:      {status.Precision}{PrecisionNote(status.Precision)}");
             await o.WriteLineAsync($"rows:           {status.Rows:N0} embedded");
             await o.WriteLineAsync($"size:           {ByteSize.Format(status.SizeBytes)}");
             await o.WriteLineAsync(status.LastBuild is { } build
@@ -65,17 +65,17 @@ internal static class IndexCommand
         var efConstruction = new Option<int?>("--ef-construction") { Description = "HNSW build candidate list (default 64)" };
         var precision = new Option<string>("--precision")
         {
-            Description = "full (the vectors as stored) or half (an index on embedding::halfvec(N): about half the size, nearly the same recall)",
+            Description = "full (the vectors as stored), half (an index on embedding::halfvec(N): about half the size, nearly the same recall) or binary (hnsw only: sign bits, about an eighth of the size; candidates re-ranked by exact distance, setting binary.rerank_factor)",
             DefaultValueFactory = _ => IndexPrecision.Full,
         };
-        precision.AcceptOnlyFromAmong(IndexPrecision.Full, IndexPrecision.Half);
+        precision.AcceptOnlyFromAmong(IndexPrecision.Full, IndexPrecision.Half, IndexPrecision.Binary);
         var planOnly = new Option<bool>("--plan") { Description = "Only print the build plan (memory needed and given, spill, rough time); build nothing" };
         var json = new Option<bool>("--json") { Description = "Print {\"plan\":…,\"build\":…} as JSON (progress still goes to stderr)" };
         var command = new Command("rebuild", "Build a new index CONCURRENTLY and swap it in; searches keep working throughout") { type, lists, m, efConstruction, precision, planOnly, json };
         command.Validators.Add(result =>
         {
             // A validator sees no value for an option left out, not its default: --type's default is hnsw.
-            if (RebuildFlagError(result.GetValue(type) ?? VectorIndexManager.Hnsw, result.GetValue(lists), result.GetValue(m), result.GetValue(efConstruction)) is { } error)
+            if (RebuildFlagError(result.GetValue(type) ?? VectorIndexManager.Hnsw, result.GetValue(lists), result.GetValue(m), result.GetValue(efConstruction), result.GetValue(precision)) is { } error)
             {
                 result.AddError(error);
             }
@@ -190,7 +190,7 @@ internal static class IndexCommand
 
     // The flags against pgvector's limits and each other, before anything connects; what depends on the table
     // (IVFFlat's minimum rows, at most rows / 10 lists) is checked when the build resolves its parameters.
-    private static string? RebuildFlagError(string? type, int? lists, int? m, int? efConstruction)
+    private static string? RebuildFlagError(string? type, int? lists, int? m, int? efConstruction, string? precision)
     {
         switch (type)
         {
@@ -216,6 +216,11 @@ internal static class IndexCommand
                     return "--m and --ef-construction apply to hnsw, not ivfflat";
                 }
 
+                if (precision == IndexPrecision.Binary)
+                {
+                    return "--precision binary applies to hnsw, not ivfflat: its candidates are over-fetched through an HNSW scan (use --type hnsw, or ivfflat at full or half precision)";
+                }
+
                 return lists is < 1 or > IvfflatParameters.MaxLists
                     ? $"--lists must be between 1 and {IvfflatParameters.MaxLists}, not {lists}"
                     : null;
@@ -224,6 +229,13 @@ internal static class IndexCommand
                 return null;
         }
     }
+
+    private static string PrecisionNote(string? precision) => precision switch
+    {
+        IndexPrecision.Half => " (halfvec: searches cast column and query to halfvec to use it)",
+        IndexPrecision.Binary => " (sign bits: searches fetch k x binary.rerank_factor candidates by Hamming distance and re-rank them by exact distance)",
+        _ => "",
+    };
 
     // --model names the model whose index is meant: a registered name, or a model folder whose name is read from it.
     // Only the option counts: Clip__ModelPath says which files a process loads, not which index a DBA means.
