@@ -101,6 +101,18 @@ public sealed class FilteredSearchTests : IClassFixture<FilteredSearchTests.Gall
     }
 
     [Fact]
+    public async Task SearchModel_PlansSerially()
+    {
+        // A parallel plan of the exact path cost 2-6x the serial one on two cores (migration 120).
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT 'max_parallel_workers_per_gather=0' = ANY (proconfig) FROM pg_proc WHERE oid = 'gallery.search_model(integer, vector, int, text, timestamptz, timestamptz)'::regprocedure",
+            connection);
+
+        Assert.Equal(true, await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task UnfilteredSearch_StillUsesTheIndex()
     {
         await using var connection = await OpenAsync();
