@@ -66,7 +66,7 @@ public sealed class IndexPrecisionTests
     }
 
     [Fact]
-    public async Task HalfIndex_SimilarImagesFilteredSearchAndNeighbourProbes_UseIt()
+    public async Task HalfIndex_SimilarImagesAndNeighbourProbes_UseIt_AndAFilteredSearchComesBackFull()
     {
         await using var database = await TestDatabase.CreateAsync();
         await using var dataSource = database.CreateDataSource();
@@ -78,7 +78,9 @@ public sealed class IndexPrecisionTests
         var folder = await database.ScalarAsync<string>($"SELECT regexp_replace(path, '/[^/]*$', '') FROM gallery.image_gallery WHERE id = {firstId}");
 
         var (similar, similarScans) = await ScalarWithScansAsync<long[]>(dataSource, $"SELECT array_agg(id) FROM gallery.similar_images({firstId}, 10)");
-        var (filtered, filteredScans) = await ScalarWithScansAsync<long>(dataSource,
+        // A folder of 200 rows is ranked exactly since migration 120 (FilteredSearchTests checks that path); here it
+        // only has to come back full.
+        var (filtered, _) = await ScalarWithScansAsync<long>(dataSource,
             $"SELECT count(*) FROM gallery.search_by_embedding((SELECT embedding FROM gallery.image_embeddings_m1 WHERE image_id = {firstId}), 10, '{folder}')");
         var (probed, probeScans) = await ScalarWithScansAsync<int>(dataSource,
             "SELECT gallery.refresh_neighbours(1, ARRAY(SELECT image_id FROM gallery.image_embeddings_m1 ORDER BY image_id LIMIT 20))");
@@ -87,7 +89,6 @@ public sealed class IndexPrecisionTests
         Assert.DoesNotContain(firstId, similar);
         Assert.True(similarScans >= 1, "similar_images did not scan the half index");
         Assert.Equal(10, filtered);
-        Assert.True(filteredScans >= 1, $"a folder holding a fifteenth of the rows is searched through the index, not exactly: {filteredScans} scans");
         Assert.Equal(20, probed);
         Assert.True(probeScans >= 20, $"neighbour probes: {probeScans} index scans for 20 images");
         Assert.True(await database.ScalarAsync<long>(
