@@ -22,7 +22,9 @@ public sealed class BenchWorkersCommandTests : IDisposable
         Assert.Equal("300", cells[8]);
         Assert.StartsWith("300 (", cells[9], StringComparison.Ordinal);
         Assert.Equal("yes", cells[10]);
-        Assert.True(double.Parse(cells[1], System.Globalization.CultureInfo.InvariantCulture) > 0, row);
+        // Idle transactions per worker-second: with Hangfire's polling at 30-60 s a 2-second window may hold none
+        // (it did once, under load), so only the ceiling of 5 per second is asserted.
+        Assert.InRange(double.Parse(cells[1], System.Globalization.CultureInfo.InvariantCulture), 0, 5);
     }
 
     [Theory]
