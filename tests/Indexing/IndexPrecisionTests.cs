@@ -414,6 +414,8 @@ public sealed class IndexPrecisionTests
         var definition = await IndexDefinitionAsync(database);
         var precisions = await database.ScalarAsync<string>("SELECT string_agg(DISTINCT precision, ',') FROM gallery.index_builds");
         var factorKept = await database.ScalarAsync<long>("SELECT count(*) FROM gallery.settings WHERE key = 'binary.rerank_factor'");
+        // Migration 120's search_model, settings included: it plans serially.
+        var serialAfterDown = await database.ScalarAsync<bool>(DbFirst.Tests.Search.FilteredSearchTests.SearchModelPlansSeriallySql);
         await migrator.MigrateUpAsync();
         NpgsqlConnection.ClearAllPools();
 
@@ -422,6 +424,7 @@ public sealed class IndexPrecisionTests
         Assert.True(scans >= 1, "after the down step the search did not scan the rebuilt index");
         Assert.Equal("full", precisions);
         Assert.Equal(0L, factorKept);
+        Assert.True(serialAfterDown, "migrating down past 125 restored a search_model that is not migration 120's");
         Assert.Equal("full", await database.ScalarAsync<string>("SELECT gallery.index_precision(1)"));
         Assert.Equal(10, await database.ScalarAsync<int>("SELECT gallery.binary_rerank_factor()"));
     }

@@ -13,6 +13,10 @@ namespace DbFirst.Tests.Search;
 /// </summary>
 public sealed class FilteredSearchTests : IClassFixture<FilteredSearchTests.Gallery>
 {
+    /// <summary>Whether <c>gallery.search_model</c> carries migration 120's serial-plan setting.</summary>
+    internal const string SearchModelPlansSeriallySql =
+        "SELECT 'max_parallel_workers_per_gather=0' = ANY (proconfig) FROM pg_proc WHERE oid = 'gallery.search_model(integer, vector, int, text, timestamptz, timestamptz)'::regprocedure";
+
     private const int MaxScanTuples = 1000;
     private static readonly DateTime s_first = new(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
@@ -105,9 +109,7 @@ public sealed class FilteredSearchTests : IClassFixture<FilteredSearchTests.Gall
     {
         // A parallel plan of the exact path cost 2-6x the serial one on two cores (migration 120).
         await using var connection = await OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "SELECT 'max_parallel_workers_per_gather=0' = ANY (proconfig) FROM pg_proc WHERE oid = 'gallery.search_model(integer, vector, int, text, timestamptz, timestamptz)'::regprocedure",
-            connection);
+        await using var command = new NpgsqlCommand(SearchModelPlansSeriallySql, connection);
 
         Assert.Equal(true, await command.ExecuteScalarAsync());
     }
