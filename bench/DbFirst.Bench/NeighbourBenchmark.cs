@@ -139,28 +139,28 @@ internal sealed class NeighbourBenchmark
         }
 
         command.CommandText = sql.ToString();
-        // The statement alone, its commit (a WAL flush, the same with or without neighbours) left out.
+        return await TimeAsync(command, cancellationToken);
+    }
+
+    // The trigger's lookup for these images run again (gallery.refresh_neighbours: one index probe each, and each
+    // neighbour told of the image); returns its milliseconds.
+    private async Task<double> LookUpAsync(long[] ids, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT gallery.refresh_neighbours(1, $1)")
+        {
+            Parameters = { new() { Value = ids } },
+        };
+        return await TimeAsync(command, cancellationToken);
+    }
+
+    // The statement alone in its own transaction, its commit (a WAL flush, the same with or without neighbours) left
+    // out; returns its milliseconds.
+    private async Task<double> TimeAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         command.Connection = connection;
         command.Transaction = transaction;
-        var watch = Stopwatch.StartNew();
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        var milliseconds = watch.Elapsed.TotalMilliseconds;
-        await transaction.CommitAsync(cancellationToken);
-        return milliseconds;
-    }
-
-    // The trigger's lookup for these images run again (gallery.refresh_neighbours: one index probe each, and each
-    // neighbour told of the image); returns its milliseconds, commit left out as for the write.
-    private async Task<double> LookUpAsync(long[] ids, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("SELECT gallery.refresh_neighbours(1, $1)", connection, transaction)
-        {
-            Parameters = { new() { Value = ids } },
-        };
         var watch = Stopwatch.StartNew();
         await command.ExecuteNonQueryAsync(cancellationToken);
         var milliseconds = watch.Elapsed.TotalMilliseconds;

@@ -64,11 +64,14 @@ public sealed class BuildParameterTuner
         }
 
         // Each candidate's full-size build planned as the rebuild would be: memory within the ceiling, spill, and time
-        // scaled from the last build of this index when there is one.
-        Task<BuildPlan> FullPlanAsync(HnswParameters parameters) => manager.PlanAsync(
-            new IndexBuildOptions(VectorIndexManager.Hnsw, M: parameters.M, EfConstruction: parameters.EfConstruction, Precision: status.Precision ?? IndexPrecision.Full),
-            tune.Model, cancellationToken);
-        var (candidates, chosen, ratio, sampleRows, queryCount) = await EvaluateAsync(target, status.Rows, tune, build, inPlace, current, FullPlanAsync, log, cancellationToken);
+        // scaled from the last build of this index when there is one. The rows and workers are read once, for the
+        // index in place, not counted again per candidate.
+        var precision = status.Precision ?? IndexPrecision.Full;
+        var basis = await manager.PlanAsync(
+            new IndexBuildOptions(VectorIndexManager.Hnsw, M: inPlace.M, EfConstruction: inPlace.EfConstruction, Precision: precision), tune.Model, cancellationToken);
+        BuildPlan FullPlan(HnswParameters parameters) =>
+            BuildPlanner.Plan(parameters, basis.Rows, basis.Dimensions, _buildMemoryCeiling, basis.Workers, status.LastBuild, precision);
+        var (candidates, chosen, ratio, sampleRows, queryCount) = await EvaluateAsync(target, status.Rows, tune, build, inPlace, current, FullPlan, log, cancellationToken);
         if (!tune.Store)
         {
             return new BuildTuneReport(sampleRows, queryCount, ratio, candidates, chosen, null, null, null);
@@ -84,7 +87,7 @@ public sealed class BuildParameterTuner
         // The sample builds are at full precision; the rebuild keeps the precision of the index in place (a half
         // index's recall is within about 0.001 of the full one's at the same settings; a binary index's follows its
         // re-rank factor more than its graph, and these parameters are only the full sample's choice for it).
-        var options = new IndexBuildOptions(VectorIndexManager.Hnsw, M: chosen.M, EfConstruction: chosen.EfConstruction, Precision: status.Precision ?? IndexPrecision.Full);
+        var options = new IndexBuildOptions(VectorIndexManager.Hnsw, M: chosen.M, EfConstruction: chosen.EfConstruction, Precision: precision);
         var plan = await manager.PlanAsync(options, tune.Model, cancellationToken);
         log?.WriteLine($"rebuilding the index with m = {chosen.M}, ef_construction = {chosen.EfConstruction}");
         var rebuilt = await manager.RebuildAsync(options, log, tune.Model, cancellationToken);
@@ -93,7 +96,7 @@ public sealed class BuildParameterTuner
     }
 
     private async Task<(List<BuildCandidate> Candidates, BuildCandidate Chosen, double Ratio, int SampleRows, int Queries)> EvaluateAsync(
-        IndexTarget target, long rows, TuneOptions tune, BuildTuneOptions build, HnswParameters inPlace, TuneReport? current, Func<HnswParameters, Task<BuildPlan>> fullPlan,
+        IndexTarget target, long rows, TuneOptions tune, BuildTuneOptions build, HnswParameters inPlace, TuneReport? current, Func<HnswParameters, BuildPlan> fullPlan,
         TextWriter? log, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
@@ -125,7 +128,7 @@ public sealed class BuildParameterTuner
                 var (ef, recall) = swept.Recalls.Last();
                 var reached = Predicted(recall) >= goal;
                 var candidate = new BuildCandidate(
-                    parameters.M, parameters.EfConstruction, swept.Seconds, swept.Bytes, reached ? ef : null, recall, Predicted(recall), swept.P50[ef], await fullPlan(parameters));
+                    parameters.M, parameters.EfConstruction, swept.Seconds, swept.Bytes, reached ? ef : null, recall, Predicted(recall), swept.P50[ef], fullPlan(parameters));
                 candidates.Add(candidate);
                 log?.WriteLine("  " + candidate.Describe());
                 if (reached)

@@ -5,26 +5,26 @@ namespace DbFirst.Indexing;
 /// <summary>What PostgreSQL's catalog and a model's partition say about its vector indexes and the rows they cover.</summary>
 internal static class VectorIndexCatalog
 {
-    // Any vector index, the managed one first: status reports whichever searches use.
-    private const string IndexesSql = """
+    // A vector index's name, method, parameters, validity, size and precision (from its operator class); the
+    // queries below differ only in which of the partition's indexes they read.
+    private const string SelectIndexSql = """
         SELECT c.relname, am.amname, coalesce(array_to_string(c.reloptions, ', '), ''), i.indisvalid, pg_relation_size(c.oid),
                CASE WHEN o.opcname = 'bit_hamming_ops' THEN 'binary' WHEN o.opcname LIKE 'halfvec%' THEN 'half' ELSE 'full' END
         FROM pg_index i
         JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_am am ON am.oid = c.relam
         JOIN pg_opclass o ON o.oid = i.indclass[0]
+
+        """;
+
+    // Any vector index, the managed one first: status reports whichever searches use.
+    private const string IndexesSql = SelectIndexSql + """
         WHERE i.indrelid = to_regclass('gallery.' || $1) AND am.amname IN ('hnsw', 'ivfflat')
         ORDER BY c.relname = $2 DESC, i.indisvalid DESC, c.relname
         """;
 
     // The managed index and a spare left by an interrupted rebuild; nobody else's index is ever read here.
-    private const string NamedIndexSql = """
-        SELECT c.relname, am.amname, coalesce(array_to_string(c.reloptions, ', '), ''), i.indisvalid, pg_relation_size(c.oid),
-               CASE WHEN o.opcname = 'bit_hamming_ops' THEN 'binary' WHEN o.opcname LIKE 'halfvec%' THEN 'half' ELSE 'full' END
-        FROM pg_index i
-        JOIN pg_class c ON c.oid = i.indexrelid
-        JOIN pg_am am ON am.oid = c.relam
-        JOIN pg_opclass o ON o.oid = i.indclass[0]
+    private const string NamedIndexSql = SelectIndexSql + """
         WHERE i.indrelid = to_regclass('gallery.' || $1) AND c.relname = $2
         """;
 
