@@ -239,7 +239,7 @@ public sealed class QuantizedIndexBenchmark
                         {
                             while (await reader.ReadAsync(cancellationToken))
                             {
-                                if (reader.GetFloat(0) <= kth[i] + 1e-6f)
+                                if (reader.GetFloat(0) <= kth[i] + ExactNeighbourScan.Tolerance)
                                 {
                                     found++;
                                 }

@@ -21,6 +21,11 @@ public sealed class SearchBenchmark
     // Folders of the loaded rows (c000 … c099): one holds 1% of them, for the filtered searches.
     private const int Folders = 100;
 
+    private const string ScratchPrefix = "dbfirst_bench";
+
+    // Sequential scans timed for the exact-scan row: each reads the whole table (1.6 s at 10^6 rows).
+    private const int ExactScansTimed = 40;
+
     private readonly string _serverConnectionString;
     private readonly TextWriter _log;
 
@@ -58,8 +63,10 @@ public sealed class SearchBenchmark
         var (rows, queries, k) = (options.Rows, options.Queries, options.K);
         var set = SearchVectorSet.Parse(options.Set, rows, options.Spread, options.Centres);
         var configs = SearchConfigurations.Parse(options.Configs);
-        await using var scratch = await ScratchDatabase.CreateAsync(_serverConnectionString, "dbfirst_bench", cancellationToken: cancellationToken);
-        scratch.Keep = options.Keep;
+        await using var scratch = options.Reuse is { } reuse
+            ? ScratchDatabase.Attach(_serverConnectionString, reuse, ScratchPrefix)
+            : await ScratchDatabase.CreateAsync(_serverConnectionString, ScratchPrefix, cancellationToken: cancellationToken);
+        scratch.Keep |= options.Keep;
         // Index builds and exact scans over many rows outlast Npgsql's default 30 s command timeout.
         var connectionString = new NpgsqlConnectionStringBuilder(scratch.ConnectionString) { CommandTimeout = 0 }.ConnectionString;
         try
@@ -74,18 +81,33 @@ public sealed class SearchBenchmark
             var probes = all.Skip(rows).ToArray();
             all = null;
             var watch = Stopwatch.StartNew();
-            // Into the fresh gallery's new model, without its HNSW index: each configuration below builds its own.
-            await SyntheticGallery.LoadAsync(dataSource, data, Folders, buildIndexes: false, cancellationToken: cancellationToken);
-            data = null;
-            notes.Add(string.Create(CultureInfo.InvariantCulture, $"load: binary COPY of {rows:N0} rows: {watch.Elapsed.TotalSeconds:F1} s ({rows / watch.Elapsed.TotalSeconds:N0} rows/s)"));
-            _log.WriteLine(notes[^1]);
-            await ExecuteAsync(dataSource, "VACUUM ANALYZE gallery.image_gallery", cancellationToken);
-            await ExecuteAsync(dataSource, "VACUUM ANALYZE gallery.image_embeddings_m1", cancellationToken);
+            if (options.Reuse is null)
+            {
+                // Into the fresh gallery's new model, without its HNSW index: each configuration below builds its own.
+                await SyntheticGallery.LoadAsync(dataSource, data, Folders, buildIndexes: false, cancellationToken: cancellationToken);
+                notes.Add(string.Create(CultureInfo.InvariantCulture, $"load: binary COPY of {rows:N0} rows: {watch.Elapsed.TotalSeconds:F1} s ({rows / watch.Elapsed.TotalSeconds:N0} rows/s)"));
+                await ExecuteAsync(dataSource, "VACUUM ANALYZE gallery.image_gallery", cancellationToken);
+                await ExecuteAsync(dataSource, "VACUUM ANALYZE gallery.image_embeddings_m1", cancellationToken);
+            }
+            else
+            {
+                // The same seed made the same vectors, so the probes above are held out from the kept rows too.
+                var loaded = await ScalarAsync<long>(dataSource, "SELECT count(*) FROM gallery.image_embeddings_m1", cancellationToken);
+                if (loaded != rows)
+                {
+                    throw new GalleryException($"{scratch.Name} holds {loaded:N0} rows, not the {rows:N0} of --rows: reuse it with the --rows and --set of the run that kept it");
+                }
 
-            var exact = await ExactAsync(dataSource, probes, k, cancellationToken);
+                notes.Add($"reused {scratch.Name}: its {rows:N0} rows, loaded by an earlier run, and its index as that run left it");
+            }
+
+            data = null;
+            _log.WriteLine(notes[^1]);
+
+            var exact = await ExactAsync(dataSource, probes, k, configs.Contains(SearchConfigurations.Exact) ? ExactScansTimed : 0, cancellationToken);
             if (configs.Contains(SearchConfigurations.Exact))
             {
-                Add(results, new SearchBenchmarkRow("exact scan", "sequential scan", 1.0, exact.P50, exact.P95, null));
+                Add(results, new SearchBenchmarkRow("exact scan", $"sequential scan ({ExactScansTimed} queries timed)", 1.0, exact.P50, exact.P95, null));
             }
 
             // The report is rewritten after each configuration, so a long run stopped part-way keeps what it measured.
@@ -122,7 +144,8 @@ public sealed class SearchBenchmark
 
             if (configs.Contains(SearchConfigurations.HnswDefault) || configs.Contains(SearchConfigurations.Hnsw) || configs.Contains(SearchConfigurations.HnswBuild))
             {
-                var (hnsw, plan, peak) = await BuildAsync(dataSource, manager, new IndexBuildOptions(VectorIndexManager.Hnsw), cancellationToken);
+                var (hnsw, plan, peak) = await InPlaceAsync(dataSource, manager, options, cancellationToken)
+                    ?? await BuildAsync(dataSource, manager, new IndexBuildOptions(VectorIndexManager.Hnsw), cancellationToken);
                 TuneReport? hnswTune = null;
                 if (configs.Contains(SearchConfigurations.HnswDefault))
                 {
@@ -233,6 +256,26 @@ public sealed class SearchBenchmark
         {
             notes.Add("  " + candidate.Describe() + (candidate == report.Chosen ? "  <- chosen" : ""));
         }
+    }
+
+    // With --reuse, the valid HNSW index an earlier run built, as its build was recorded (its peak memory was not).
+    private async Task<(IndexBuild Build, BuildPlan Plan, long? PeakBytes)?> InPlaceAsync(
+        NpgsqlDataSource dataSource, VectorIndexManager manager, SearchBenchmarkOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Reuse is null)
+        {
+            return null;
+        }
+
+        var status = await manager.GetStatusAsync(cancellationToken: cancellationToken);
+        if (status is not { IsValid: true, Method: VectorIndexManager.Hnsw, LastBuild: { } build })
+        {
+            return null;
+        }
+
+        _log.WriteLine($"reusing the index in place: {build.Parameters}, built in {build.BuildSeconds:F0} s, {ByteSize.Format(build.SizeBytes)}");
+        var plan = await manager.PlanAsync(IndexBuildOptions.Recreating(build.Parameters, build.RowCount, build.Precision), cancellationToken: cancellationToken);
+        return (build, plan, null);
     }
 
     private async Task<(IndexBuild Build, BuildPlan Plan, long? PeakBytes)> BuildAsync(
@@ -388,10 +431,21 @@ public sealed class SearchBenchmark
 
     private static readonly string[] Colours = ["red", "green", "blue", "yellow", "purple", "orange", "white", "black"];
 
-    private async Task<(float[] KthDistances, double P50, double P95)> ExactAsync(NpgsqlDataSource dataSource, float[][] probes, int k, CancellationToken cancellationToken)
+    // The k-th exact distance of every probe from one pass over the partition; with `timed`, the exact-scan row's
+    // latency from some of them by sequential scan, each reading the whole partition.
+    private async Task<(float[] KthDistances, double P50, double P95)> ExactAsync(NpgsqlDataSource dataSource, float[][] probes, int k, int timed, CancellationToken cancellationToken)
     {
-        _log.WriteLine($"exact answers for {probes.Length} held-out queries by sequential scan");
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var watch = Stopwatch.StartNew();
+        var exact = await ExactNeighbourScan.FindAsync(connection, "SELECT image_id, embedding FROM gallery.image_embeddings_m1", [], probes, k, cancellationToken: cancellationToken);
+        var kth = exact.Select(found => found.Length == 0 ? float.PositiveInfinity : found[^1].Distance).ToArray();
+        _log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exact answers for {probes.Length} held-out queries in one pass: {watch.Elapsed.TotalSeconds:F1} s"));
+        if (timed == 0)
+        {
+            return (kth, double.NaN, double.NaN);
+        }
+
+        _log.WriteLine($"exact scan latency from {Math.Min(timed, probes.Length)} queries by sequential scan");
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var off = new NpgsqlCommand("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off", connection, transaction))
         {
@@ -399,29 +453,25 @@ public sealed class SearchBenchmark
         }
 
         await using var command = new NpgsqlCommand(
-            "SELECT (embedding <=> $1)::real FROM gallery.image_embeddings_m1 ORDER BY embedding <=> $1 LIMIT $2", connection, transaction)
+            "SELECT image_id FROM gallery.image_embeddings_m1 ORDER BY embedding <=> $1 LIMIT $2", connection, transaction)
         {
             CommandTimeout = 0,
         };
         command.Parameters.Add(new NpgsqlParameter { Value = new Vector(probes[0]) });
         command.Parameters.Add(new NpgsqlParameter { Value = k });
-        var kth = new float[probes.Length];
         var latencies = new List<double>();
-        for (var i = 0; i < probes.Length; i++)
+        foreach (var probe in probes.Take(timed))
         {
-            command.Parameters[0].Value = new Vector(probes[i]);
-            var watch = Stopwatch.StartNew();
-            var last = float.PositiveInfinity;
+            command.Parameters[0].Value = new Vector(probe);
+            watch.Restart();
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    last = reader.GetFloat(0);
                 }
             }
 
             latencies.Add(watch.Elapsed.TotalMilliseconds);
-            kth[i] = last;
         }
 
         await transaction.RollbackAsync(cancellationToken);
@@ -451,7 +501,7 @@ public sealed class SearchBenchmark
                 {
                     while (await reader.ReadAsync(cancellationToken))
                     {
-                        if (reader.GetFloat(0) <= kth[i] + 1e-6f)
+                        if (reader.GetFloat(0) <= kth[i] + ExactNeighbourScan.Tolerance)
                         {
                             found++;
                         }

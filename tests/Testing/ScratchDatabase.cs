@@ -29,6 +29,25 @@ internal sealed class ScratchDatabase : IAsyncDisposable
     /// <summary>Leave the database in place on dispose, for a closer look.</summary>
     public bool Keep { get; set; }
 
+    /// <summary>
+    /// A database an earlier run kept (<see cref="Keep"/>), named as <see cref="CreateAsync"/> names them; it is kept
+    /// again on dispose.
+    /// </summary>
+    /// <param name="serverConnectionString">The login the earlier run used.</param>
+    /// <param name="name">The kept database's name, e.g. <c>dbfirst_bench_3047d16258ff418a</c>.</param>
+    /// <param name="prefix">The prefix the name must start with.</param>
+    /// <exception cref="GalleryException">The name is not one <see cref="CreateAsync"/> could have made with <paramref name="prefix"/>.</exception>
+    public static ScratchDatabase Attach(string serverConnectionString, string name, string prefix)
+    {
+        // Only names of our own making: the name is written into SQL unquoted, and no one's gallery is taken over.
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, $"^{prefix}_[0-9a-f]{{16}}$"))
+        {
+            throw new GalleryException($"{name} is not a kept scratch database (expected {prefix}_ and 16 hex digits)");
+        }
+
+        return new ScratchDatabase(serverConnectionString, name) { Keep = true };
+    }
+
     /// <summary>Creates (and unless <paramref name="migrate"/> is false, migrates) a database next to the one <paramref name="serverConnectionString"/> names.</summary>
     /// <param name="serverConnectionString">A login that may create databases (<c>CREATEDB</c>).</param>
     /// <param name="prefix">A plain lower-case identifier that says who made it, e.g. <c>dbfirst_test</c>.</param>
@@ -110,9 +129,11 @@ internal sealed class ScratchDatabase : IAsyncDisposable
         }
     }
 
+    // DROP DATABASE waits for a checkpoint, which outlasts Npgsql's 30 s default when a large build or load is
+    // writing beside the tests; bounded all the same.
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

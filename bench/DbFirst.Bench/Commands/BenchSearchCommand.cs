@@ -31,9 +31,13 @@ internal static class BenchSearchCommand
         {
             Description = "hnsw-build chooses build parameters on the sample and plans the full build, without running it (at sizes where it takes hours)",
         };
+        var reuse = new Option<string?>("--reuse")
+        {
+            Description = "A scratch database an earlier --keep run of the same --set and --rows left: skips the load, and the HNSW build when its index is in place (kept again)",
+        };
         var command = new Command("search", "Benchmark vector search: exact, IVFFlat, HNSW (default, tuned, build parameters tuned), filtered search, stored neighbours, gallery.search")
         {
-            rows, queries, target, output, noText, keep, set, configs, spread, centres, tuneSample, fill, noRebuild,
+            rows, queries, target, output, noText, keep, set, configs, spread, centres, tuneSample, fill, noRebuild, reuse,
         };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
@@ -68,7 +72,7 @@ internal static class BenchSearchCommand
 
                 var run = new SearchBenchmarkOptions(
                     count, parse.GetValue(queries), 10, parse.GetValue(target), parse.GetValue(set)!, parse.GetValue(configs), report, parse.GetValue(keep),
-                    parse.GetValue(spread), parse.GetValue(centres), parse.GetValue(tuneSample), parse.GetValue(fill), !parse.GetValue(noRebuild));
+                    parse.GetValue(spread), parse.GetValue(centres), parse.GetValue(tuneSample), parse.GetValue(fill), !parse.GetValue(noRebuild), parse.GetValue(reuse));
                 await new SearchBenchmark(context.OwnerConnectionString, log).RunAsync(run, host?.EmbedUrl, embedder, cancellationToken);
             }
             finally

@@ -12,7 +12,7 @@ namespace DbFirst.Indexing;
 /// <remarks>
 /// A full build of a large table takes long, so candidates are built over a random sample of the model's rows in a
 /// temporary table (serially, memory from <see cref="BuildPlanner"/> within the ceiling), cheapest first. Further sampled
-/// rows, left out of the table, are the queries; their exact neighbours come from a sequential scan of the sample.
+/// rows, left out of the table, are the queries; their exact neighbours come from one sequential pass over the sample.
 /// Recall falls as a table grows, so a sample flatters every candidate: the index in place, whose full-table recall
 /// the first tune just measured, is built over the sample too, and how many times more often it missed on the full
 /// table (the miss ratio) scales every candidate's sample misses. The first candidate whose scaled recall reaches
@@ -236,25 +236,11 @@ public sealed class BuildParameterTuner
         return (queries, (int)sampleRows);
     }
 
-    // The k-th exact distance of each query, by sequential scan of the sample (it has no index yet).
+    // The k-th exact distance of each query, from one pass over the sample (ExactNeighbourScan).
     private static async Task<float[]> ExactAsync(NpgsqlConnection connection, List<float[]> queries, int k, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"SELECT (embedding <=> $1)::real FROM {SampleTable} ORDER BY 1 LIMIT $2", connection) { CommandTimeout = 0 };
-        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(queries[0]) });
-        command.Parameters.Add(new NpgsqlParameter { Value = k });
-        var kth = new float[queries.Count];
-        for (var i = 0; i < queries.Count; i++)
-        {
-            command.Parameters[0].Value = new Vector(queries[i]);
-            kth[i] = float.PositiveInfinity;
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                kth[i] = reader.GetFloat(0);
-            }
-        }
-
-        return kth;
+        var exact = await ExactNeighbourScan.FindAsync(connection, $"SELECT n, embedding FROM {SampleTable}", [], queries, k, cancellationToken: cancellationToken);
+        return exact.Select(found => found.Length == 0 ? float.PositiveInfinity : found[^1].Distance).ToArray();
     }
 
     // Builds the candidate over the sample, sweeps ef_search upwards until `enough` says so, drops the index.
@@ -291,7 +277,7 @@ public sealed class BuildParameterTuner
                         while (await reader.ReadAsync(cancellationToken))
                         {
                             // Within float rounding of the k-th exact distance counts: a tie is not a miss.
-                            hits += reader.GetFloat(0) <= kth[i] + 1e-6f ? 1 : 0;
+                            hits += reader.GetFloat(0) <= kth[i] + ExactNeighbourScan.Tolerance ? 1 : 0;
                         }
                     }
 
