@@ -70,4 +70,68 @@ public sealed class SearchBenchmarkTests
             File.Delete(output);
         }
     }
+
+    [Fact]
+    public async Task BenchSearch_Reuse_ContinuesOnTheKeptDatabase_WithoutLoadingOrBuildingAgain()
+    {
+        var first = Path.Combine(Path.GetTempPath(), $"dbfirst-bench-{Guid.NewGuid():N}.md");
+        var second = Path.Combine(Path.GetTempPath(), $"dbfirst-bench-{Guid.NewGuid():N}.md");
+        string? kept = null;
+        try
+        {
+            var keep = await BenchRun.InvokeAsync(
+                "search", "--set", "hard", "--rows", "2000", "--queries", "20", "--configs", "hnsw-default", "--no-text", "--keep",
+                "--connection", TestDatabase.ServerConnectionString, "--out", first);
+            Assert.True(keep.ExitCode == 0, keep.Error);
+            kept = System.Text.RegularExpressions.Regex.Match(keep.Error, "kept the scratch database (dbfirst_bench_[0-9a-f]{16})").Groups[1].Value;
+            Assert.NotEmpty(kept);
+
+            var reuse = await BenchRun.InvokeAsync(
+                "search", "--set", "hard", "--rows", "2000", "--queries", "20", "--configs", "hnsw-default,filtered", "--no-text", "--reuse", kept,
+                "--connection", TestDatabase.ServerConnectionString, "--out", second);
+
+            Assert.True(reuse.ExitCode == 0, reuse.Error);
+            Assert.Contains("reusing the index in place: m = 16, ef_construction = 64", reuse.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("binary COPY", reuse.Error, StringComparison.Ordinal);
+            var text = await File.ReadAllTextAsync(second);
+            Assert.Contains($"- reused {kept}: its 2,000 rows", text, StringComparison.Ordinal);
+            Assert.Contains("| filtered search: 20 of 20 returned k rows", text, StringComparison.Ordinal);
+            // The same seed gives the same held-out queries, so the same index answers them alike.
+            Assert.Equal(DefaultRecalls(await File.ReadAllTextAsync(first)), DefaultRecalls(text));
+            Assert.Equal(1, await ScalarAsync($"SELECT count(*) FROM pg_database WHERE datname = '{kept}'"));
+        }
+        finally
+        {
+            if (kept is { Length: > 0 })
+            {
+                await ScalarAsync($"DROP DATABASE IF EXISTS {kept} WITH (FORCE)");
+            }
+
+            File.Delete(first);
+            File.Delete(second);
+        }
+    }
+
+    [Theory]
+    [InlineData("dbfirst")]
+    [InlineData("dbfirst_bench_0123; DROP DATABASE dbfirst")]
+    public async Task BenchSearch_Reuse_RefusesANameItDidNotMake(string name)
+    {
+        var run = await BenchRun.InvokeAsync(
+            "search", "--rows", "2000", "--configs", "hnsw", "--no-text", "--reuse", name, "--connection", TestDatabase.ServerConnectionString);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"{name} is not a kept scratch database (expected dbfirst_bench_ and 16 hex digits)", run.Error, StringComparison.Ordinal);
+    }
+
+    private static string[] DefaultRecalls(string report) =>
+        report.Split('\n').Where(line => line.StartsWith("| default HNSW |", StringComparison.Ordinal)).Select(line => line.Split('|')[3].Trim()).ToArray();
+
+    private static async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(TestDatabase.ServerConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync() is long value ? value : 0;
+    }
 }

@@ -99,13 +99,15 @@ internal static partial class NativeFile
             throw new IOException($"cannot examine {path}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
         }
 
-        // struct statx (linux/stat.h): stx_mode u16 @28, stx_ino u64 @32, stx_size u64 @40, stx_dev_major/minor u32 @136/@140.
+        // struct statx (linux/stat.h): stx_mode u16 @28, stx_ino u64 @32, stx_size u64 @40, stx_blocks u64 @48,
+        // stx_dev_major/minor u32 @136/@140.
         var mode = BinaryPrimitives.ReadUInt16LittleEndian(buffer[28..]);
         var inode = BinaryPrimitives.ReadUInt64LittleEndian(buffer[32..]);
         var size = BinaryPrimitives.ReadInt64LittleEndian(buffer[40..]);
+        var blocks = BinaryPrimitives.ReadInt64LittleEndian(buffer[48..]);
         var major = BinaryPrimitives.ReadUInt32LittleEndian(buffer[136..]);
         var minor = BinaryPrimitives.ReadUInt32LittleEndian(buffer[140..]);
-        return new FileStatus(KindOf(mode), MakeDev(major, minor), inode, size);
+        return new FileStatus(KindOf(mode), MakeDev(major, minor), inode, size, blocks * 512);
     }
 
     private static FileKind KindOf(ushort mode) => (mode & 0xF000) switch
