@@ -231,7 +231,7 @@ public sealed class SearchBenchmark
         List<SearchBenchmarkRow> results, List<string> notes, CancellationToken cancellationToken)
     {
         await using var sampler = await BuildMemorySampler.StartAsync(dataSource, cancellationToken);
-        var report = await new BuildParameterTuner(dataSource).TuneAsync(tune with { Store = options.Rebuild }, new BuildTuneOptions(options.TuneSample), current, _log, cancellationToken);
+        var report = await new BuildParameterTuner(dataSource).TuneAsync(tune with { Store = options.Rebuild }, new BuildTuneOptions(options.TuneSample, MaxBuildMinutes: options.MaxBuildMinutes), current, _log, cancellationToken);
         var peak = await sampler.StopAsync();
         var chosen = report.Chosen;
         if (report.Build is { } build && report.Search is { } search && report.Plan is { } plan)
@@ -255,6 +255,12 @@ public sealed class SearchBenchmark
         foreach (var candidate in report.Candidates)
         {
             notes.Add("  " + candidate.Describe() + (candidate == report.Chosen ? "  <- chosen" : ""));
+        }
+
+        foreach (var skipped in report.OverBudget)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"  {skipped.Parameters}: not tried, full build ~{(skipped.EstimatedSeconds is { } s ? BuildPlan.FormatDuration(s) : "?")} over the {options.MaxBuildMinutes}-minute budget (--max-build-minutes)"));
         }
     }
 

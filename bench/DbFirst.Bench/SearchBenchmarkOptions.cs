@@ -14,6 +14,7 @@ namespace DbFirst.Bench;
 /// <param name="TuneSample">Rows the build-parameter tuner samples.</param>
 /// <param name="FillNeighbours">Most queued images the duplicates configuration looks up; null for all of them.</param>
 /// <param name="Rebuild">Whether hnsw-build rebuilds the full index with the parameters it chose (false: it only chooses and plans).</param>
+/// <param name="MaxBuildMinutes">hnsw-build's budget for the full rebuild it may choose (0: no bound).</param>
 /// <param name="Reuse">A scratch database an earlier run of the same set and size kept: its rows are not loaded again, nor its HNSW index built again.</param>
 public sealed record SearchBenchmarkOptions(
     int Rows,
@@ -29,4 +30,5 @@ public sealed record SearchBenchmarkOptions(
     int TuneSample = BuildTuneOptions.DefaultSampleRows,
     long? FillNeighbours = null,
     bool Rebuild = true,
-    string? Reuse = null);
+    string? Reuse = null,
+    int MaxBuildMinutes = BuildTuneOptions.DefaultMaxBuildMinutes);

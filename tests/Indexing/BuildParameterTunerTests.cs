@@ -96,6 +96,38 @@ public sealed class BuildParameterTunerTests
     }
 
     [Fact]
+    public async Task Tune_PairsWhoseFullBuildOutlastsTheBudget_AreNotTried_AndTheBestWithinItIsChosen()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var dataSource = database.CreateDataSource();
+        // Uniform enough that ef_search 10 misses often whatever the graph.
+        await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.NearlyUniform(2000, 512, 1000, 0.15, seed: 7), 30);
+        await new VectorIndexManager(dataSource).RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 4, EfConstruction: 8));
+        // As if the (4, 8) build had taken 56.25 s: plans scale by m x ef_construction, so (16, 64) plans 30 min and
+        // (16, 128) an hour, over a 45-minute budget.
+        await database.ExecuteAsync("UPDATE gallery.index_builds SET build_seconds = 56.25");
+        var log = new StringWriter();
+
+        // At most ef_search 10: no pair reaches the target, so every pair within the budget is tried.
+        var report = await new BuildParameterTuner(dataSource).TuneAsync(
+            new TuneOptions(0.95, 30, 10, Store: false), new BuildTuneOptions(SampleRows: 1000, SampleQueries: 50, MaxEfSearch: 10, MaxBuildMinutes: 45), current: null, log);
+
+        Assert.Equal([(16, 64)], report.Candidates.Select(c => (c.M, c.EfConstruction)));
+        Assert.Same(report.Candidates[0], report.Chosen);
+        Assert.Equal(
+            BuildTuneOptions.Candidates.Skip(1).Select(p => (p.M, p.EfConstruction)),
+            report.OverBudget.Select(plan => plan.Parameters).Cast<HnswParameters>().Select(p => (p.M, p.EfConstruction)));
+        Assert.All(report.OverBudget, plan => Assert.True(plan.EstimatedSeconds > 45 * 60));
+        Assert.Contains("m = 16, ef_construction = 128: not tried: full build ~60 min, over the 45-minute budget (--max-build-minutes)", log.ToString());
+        Assert.Contains("no candidate within the 45-minute build budget reached the target on the sample; building the best predicted one within it (m = 16, ef_construction = 64", log.ToString());
+
+        var error = await Assert.ThrowsAsync<GalleryException>(() => new BuildParameterTuner(dataSource).TuneAsync(
+            new TuneOptions(0.95, 30, 10, Store: false), new BuildTuneOptions(SampleRows: 1000, SampleQueries: 50, MaxBuildMinutes: 20), current: null));
+        Assert.Equal("even the cheapest pair's full build (~30 min) is over the 20-minute budget: raise --max-build-minutes, or keep the ef_search tune alone", error.Message);
+        Assert.Throws<GalleryException>(() => new BuildTuneOptions(MaxBuildMinutes: -1).Validate());
+    }
+
+    [Fact]
     public async Task Tune_WithoutAnHnswIndex_RefusesInOneLine()
     {
         await using var database = await TestDatabase.CreateAsync();
@@ -134,5 +166,7 @@ public sealed class BuildParameterTunerTests
         Assert.Equal(BuildPlanner.HnswBytesPerRow(512, 16), full.GetProperty("bytes_per_row").GetInt64());
         Assert.True(full.GetProperty("estimated_seconds").GetDouble() > 0);
         Assert.Matches(@"m = 16, ef_construction =  64: sample build .*; full build ~\d+ s, ", run.Error);
+        // Seconds-long builds are far within the default budget: nothing left out.
+        Assert.Empty(root.GetProperty("build_parameters").GetProperty("over_budget").EnumerateArray());
     }
 }

@@ -31,13 +31,18 @@ internal static class BenchSearchCommand
         {
             Description = "hnsw-build chooses build parameters on the sample and plans the full build, without running it (at sizes where it takes hours)",
         };
+        var maxBuildMinutes = new Option<int>("--max-build-minutes")
+        {
+            Description = "hnsw-build's budget for the full rebuild it may choose (0: no bound)",
+            DefaultValueFactory = _ => BuildTuneOptions.DefaultMaxBuildMinutes,
+        };
         var reuse = new Option<string?>("--reuse")
         {
             Description = "A scratch database an earlier --keep run of the same --set and --rows left: skips the load, and the HNSW build when its index is in place (kept again)",
         };
         var command = new Command("search", "Benchmark vector search: exact, IVFFlat, HNSW (default, tuned, build parameters tuned), filtered search, stored neighbours, gallery.search")
         {
-            rows, queries, target, output, noText, keep, set, configs, spread, centres, tuneSample, fill, noRebuild, reuse,
+            rows, queries, target, output, noText, keep, set, configs, spread, centres, tuneSample, fill, noRebuild, reuse, maxBuildMinutes,
         };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
@@ -53,7 +58,7 @@ internal static class BenchSearchCommand
             }
 
             var chosen = SearchConfigurations.Parse(parse.GetValue(configs));
-            new BuildTuneOptions(parse.GetValue(tuneSample)).Validate();
+            new BuildTuneOptions(parse.GetValue(tuneSample), MaxBuildMinutes: parse.GetValue(maxBuildMinutes)).Validate();
 
             var report = parse.GetValue(output)?.FullName
                 ?? Path.Combine("bench-results", $"search-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}.md");
@@ -72,7 +77,7 @@ internal static class BenchSearchCommand
 
                 var run = new SearchBenchmarkOptions(
                     count, parse.GetValue(queries), 10, parse.GetValue(target), parse.GetValue(set)!, parse.GetValue(configs), report, parse.GetValue(keep),
-                    parse.GetValue(spread), parse.GetValue(centres), parse.GetValue(tuneSample), parse.GetValue(fill), !parse.GetValue(noRebuild), parse.GetValue(reuse));
+                    parse.GetValue(spread), parse.GetValue(centres), parse.GetValue(tuneSample), parse.GetValue(fill), !parse.GetValue(noRebuild), parse.GetValue(reuse), parse.GetValue(maxBuildMinutes));
                 await new SearchBenchmark(context.OwnerConnectionString, log).RunAsync(run, host?.EmbedUrl, embedder, cancellationToken);
             }
             finally

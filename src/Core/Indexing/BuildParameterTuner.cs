@@ -71,17 +71,17 @@ public sealed class BuildParameterTuner
             new IndexBuildOptions(VectorIndexManager.Hnsw, M: inPlace.M, EfConstruction: inPlace.EfConstruction, Precision: precision), tune.Model, cancellationToken);
         BuildPlan FullPlan(HnswParameters parameters) =>
             BuildPlanner.Plan(parameters, basis.Rows, basis.Dimensions, _buildMemoryCeiling, basis.Workers, status.LastBuild, precision);
-        var (candidates, chosen, ratio, sampleRows, queryCount) = await EvaluateAsync(target, status.Rows, tune, build, inPlace, current, FullPlan, log, cancellationToken);
+        var (candidates, overBudget, chosen, ratio, sampleRows, queryCount) = await EvaluateAsync(target, status.Rows, tune, build, inPlace, current, FullPlan, log, cancellationToken);
         if (!tune.Store)
         {
-            return new BuildTuneReport(sampleRows, queryCount, ratio, candidates, chosen, null, null, null);
+            return new BuildTuneReport(sampleRows, queryCount, ratio, candidates, overBudget, chosen, null, null, null);
         }
 
         if (chosen.M == inPlace.M && chosen.EfConstruction == inPlace.EfConstruction)
         {
             // Rebuilding with the parameters in place gives the same graph: the ef_search tune already done stands.
             log?.WriteLine($"m = {chosen.M}, ef_construction = {chosen.EfConstruction} is the index in place: not rebuilt");
-            return new BuildTuneReport(sampleRows, queryCount, ratio, candidates, chosen, null, null, current);
+            return new BuildTuneReport(sampleRows, queryCount, ratio, candidates, overBudget, chosen, null, null, current);
         }
 
         // The sample builds are at full precision; the rebuild keeps the precision of the index in place (a half
@@ -92,10 +92,10 @@ public sealed class BuildParameterTuner
         log?.WriteLine($"rebuilding the index with m = {chosen.M}, ef_construction = {chosen.EfConstruction}");
         var rebuilt = await manager.RebuildAsync(options, log, tune.Model, cancellationToken);
         var search = await new IndexTuner(_dataSource).TuneAsync(tune, log, cancellationToken);
-        return new BuildTuneReport(sampleRows, queryCount, ratio, candidates, chosen, plan, rebuilt, search);
+        return new BuildTuneReport(sampleRows, queryCount, ratio, candidates, overBudget, chosen, plan, rebuilt, search);
     }
 
-    private async Task<(List<BuildCandidate> Candidates, BuildCandidate Chosen, double Ratio, int SampleRows, int Queries)> EvaluateAsync(
+    private async Task<(List<BuildCandidate> Candidates, List<BuildPlan> OverBudget, BuildCandidate Chosen, double Ratio, int SampleRows, int Queries)> EvaluateAsync(
         IndexTarget target, long rows, TuneOptions tune, BuildTuneOptions build, HnswParameters inPlace, TuneReport? current, Func<HnswParameters, BuildPlan> fullPlan,
         TextWriter? log, CancellationToken cancellationToken)
     {
@@ -122,25 +122,46 @@ public sealed class BuildParameterTuner
             var goal = Math.Min(1, tune.TargetRecall + build.Margin);
             double Predicted(double recall) => 1 - ((1 - recall) * ratio);
             var candidates = new List<BuildCandidate>();
+            var overBudget = new List<BuildPlan>();
+            var budgetSeconds = build.MaxBuildMinutes > 0 ? build.MaxBuildMinutes * 60.0 : double.PositiveInfinity;
             foreach (var parameters in BuildTuneOptions.Candidates)
             {
+                // Not worth a sample build when the full one could not be chosen anyway (an unknown time is tried).
+                var plan = fullPlan(parameters);
+                if (plan.EstimatedSeconds > budgetSeconds)
+                {
+                    overBudget.Add(plan);
+                    log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  m = {parameters.M,2}, ef_construction = {parameters.EfConstruction,3}: not tried: full build ~{BuildPlan.FormatDuration(plan.EstimatedSeconds!.Value)}, over the {build.MaxBuildMinutes}-minute budget (--max-build-minutes)"));
+                    continue;
+                }
+
                 var swept = await BuildAndSweepAsync(connection, target, parameters, queries, kth, tune.K, efLadder, recall => Predicted(recall) >= goal, cancellationToken);
                 var (ef, recall) = swept.Recalls.Last();
                 var reached = Predicted(recall) >= goal;
                 var candidate = new BuildCandidate(
-                    parameters.M, parameters.EfConstruction, swept.Seconds, swept.Bytes, reached ? ef : null, recall, Predicted(recall), swept.P50[ef], fullPlan(parameters));
+                    parameters.M, parameters.EfConstruction, swept.Seconds, swept.Bytes, reached ? ef : null, recall, Predicted(recall), swept.P50[ef], plan);
                 candidates.Add(candidate);
                 log?.WriteLine("  " + candidate.Describe());
                 if (reached)
                 {
                     // Candidates come cheapest build first: the first to reach is the one to build.
-                    return (candidates, candidate, ratio, sampleRows, queries.Count);
+                    return (candidates, overBudget, candidate, ratio, sampleRows, queries.Count);
                 }
             }
 
+            if (candidates.Count == 0)
+            {
+                throw new GalleryException(string.Create(CultureInfo.InvariantCulture,
+                    $"even the cheapest pair's full build (~{BuildPlan.FormatDuration(overBudget[0].EstimatedSeconds!.Value)}) is over the {build.MaxBuildMinutes}-minute budget: raise --max-build-minutes, or keep the ef_search tune alone"));
+            }
+
             var best = candidates.MaxBy(candidate => candidate.PredictedRecall)!;
-            log?.WriteLine($"no candidate reached the target on the sample; building the best predicted one (m = {best.M}, ef_construction = {best.EfConstruction})");
-            return (candidates, best, ratio, sampleRows, queries.Count);
+            log?.WriteLine(overBudget.Count == 0
+                ? $"no candidate reached the target on the sample; building the best predicted one (m = {best.M}, ef_construction = {best.EfConstruction})"
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"no candidate within the {build.MaxBuildMinutes}-minute build budget reached the target on the sample; building the best predicted one within it (m = {best.M}, ef_construction = {best.EfConstruction}, predicted {best.PredictedRecall:F4}); {overBudget.Count} larger pair(s) not tried: raise --max-build-minutes to try them"));
+            return (candidates, overBudget, best, ratio, sampleRows, queries.Count);
         }
         finally
         {

@@ -130,17 +130,22 @@ internal static class IndexCommand
             Description = "Choose HNSW m and ef_construction too, even when ef_search alone reaches the target (it does so anyway when it cannot)",
         };
         var sample = new Option<int>("--sample") { Description = "Rows sampled to try build parameters on", DefaultValueFactory = _ => BuildTuneOptions.DefaultSampleRows };
+        var maxBuildMinutes = new Option<int>("--max-build-minutes")
+        {
+            Description = "The longest full rebuild (by its plan) build parameters may lead to; larger pairs are not tried (0: no bound)",
+            DefaultValueFactory = _ => BuildTuneOptions.DefaultMaxBuildMinutes,
+        };
         var json = new Option<bool>("--json") { Description = "Print {\"search\":…,\"build_parameters\":…} as JSON (progress goes to stderr)" };
         var command = new Command(
             "tune",
             "Find the smallest hnsw.ef_search / ivfflat.probes reaching a target recall and store it for the search functions; when that cannot reach it on HNSW, choose m and ef_construction on a sample, rebuild once and tune again")
         {
-            target, queries, k, seed, dryRun, buildParameters, sample, json,
+            target, queries, k, seed, dryRun, buildParameters, sample, maxBuildMinutes, json,
         };
         CommandAction.Set(command, options, console, async (context, parse, cancellationToken) =>
         {
             var ceiling = BuildMemoryCeiling.Read(context.Settings);
-            var build = new BuildTuneOptions(parse.GetValue(sample));
+            var build = new BuildTuneOptions(parse.GetValue(sample), MaxBuildMinutes: parse.GetValue(maxBuildMinutes));
             build.Validate();
             var asJson = parse.GetValue(json);
             var log = asJson ? console.Error : console.Out;
