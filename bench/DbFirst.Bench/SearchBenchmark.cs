@@ -144,7 +144,7 @@ public sealed class SearchBenchmark
 
             if (configs.Contains(SearchConfigurations.HnswDefault) || configs.Contains(SearchConfigurations.Hnsw) || configs.Contains(SearchConfigurations.HnswBuild))
             {
-                var (hnsw, plan, peak) = await InPlaceAsync(dataSource, manager, options, cancellationToken)
+                var (hnsw, plan, peak) = await InPlaceAsync(dataSource, manager, options, configs.Contains(SearchConfigurations.HnswDefault), cancellationToken)
                     ?? await BuildAsync(dataSource, manager, new IndexBuildOptions(VectorIndexManager.Hnsw), cancellationToken);
                 TuneReport? hnswTune = null;
                 if (configs.Contains(SearchConfigurations.HnswDefault))
@@ -264,9 +264,10 @@ public sealed class SearchBenchmark
         }
     }
 
-    // With --reuse, the valid HNSW index an earlier run built, as its build was recorded (its peak memory was not).
+    // With --reuse, the valid HNSW index an earlier run built, as its build was recorded (its peak memory was not);
+    // the hnsw-default rows need pgvector's default parameters, so another index is built again for them.
     private async Task<(IndexBuild Build, BuildPlan Plan, long? PeakBytes)?> InPlaceAsync(
-        NpgsqlDataSource dataSource, VectorIndexManager manager, SearchBenchmarkOptions options, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, VectorIndexManager manager, SearchBenchmarkOptions options, bool needDefault, CancellationToken cancellationToken)
     {
         if (options.Reuse is null)
         {
@@ -274,7 +275,8 @@ public sealed class SearchBenchmark
         }
 
         var status = await manager.GetStatusAsync(cancellationToken: cancellationToken);
-        if (status is not { IsValid: true, Method: VectorIndexManager.Hnsw, LastBuild: { } build })
+        if (status is not { IsValid: true, Method: VectorIndexManager.Hnsw, LastBuild: { } build }
+            || (needDefault && build.Parameters != new HnswParameters()))
         {
             return null;
         }

@@ -27,6 +27,9 @@ public sealed class IndexTuner
     // Sequential scans timed for the exact-scan figure the report compares the index with.
     private const int ExactScansTimed = 5;
 
+    // What ExactNeighbourScan streams: the model's rows, read once for every query.
+    private const string PartitionRowsSql = "SELECT image_id, embedding FROM gallery.image_embeddings WHERE model_id = $1";
+
     private readonly NpgsqlDataSource _dataSource;
 
     /// <summary>Creates a tuner over <paramref name="dataSource"/>.</summary>
@@ -183,7 +186,7 @@ public sealed class IndexTuner
 
         // Each row's twenty nearest others, in one pass over the partition for all of them.
         var nearest = await ExactNeighbourScan.FindAsync(
-            connection, "SELECT image_id, embedding FROM gallery.image_embeddings WHERE model_id = $1", [target.ModelId],
+            connection, PartitionRowsSql, [target.ModelId],
             rows.Select(row => row.Vector).ToList(), 20, rows.Select(row => (long?)row.Id).ToList(), cancellationToken);
         var vectors = await VectorsAsync(connection, target, nearest.SelectMany(found => found.Select(neighbour => neighbour.Id)).Distinct().ToArray(), cancellationToken);
         var stored = new List<TuneQuery>();
@@ -249,7 +252,7 @@ public sealed class IndexTuner
     private static async Task ExactAsync(NpgsqlConnection connection, IndexTarget target, List<TuneQuery> queries, int k, CancellationToken cancellationToken)
     {
         var exact = await ExactNeighbourScan.FindAsync(
-            connection, "SELECT image_id, embedding FROM gallery.image_embeddings WHERE model_id = $1", [target.ModelId],
+            connection, PartitionRowsSql, [target.ModelId],
             queries.Select(query => query.Vector).ToList(), k, cancellationToken: cancellationToken);
         for (var i = 0; i < queries.Count; i++)
         {
