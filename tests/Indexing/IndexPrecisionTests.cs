@@ -135,21 +135,23 @@ public sealed class IndexPrecisionTests
         Assert.True(scans >= 1, "the search did not scan the half-precision IVFFlat index");
     }
 
-    [Fact]
-    public async Task Maintain_RebuildsAMissingHalfIndex_AtHalfPrecision_AndReindexKeepsIt()
+    [Theory]
+    [InlineData(IndexPrecision.Half)]
+    [InlineData(IndexPrecision.Binary)]
+    public async Task Maintain_RebuildsAMissingIndex_AtItsPrecision(string precision)
     {
         await using var database = await TestDatabase.CreateAsync();
         await using var dataSource = database.CreateDataSource();
         var manager = new VectorIndexManager(dataSource);
         await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(300, 512, 5, seed: 26), 5);
-        await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 12, EfConstruction: 48, Precision: IndexPrecision.Half));
+        await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 12, EfConstruction: 48, Precision: precision));
         await database.ExecuteAsync("DROP INDEX gallery.image_embeddings_m1_embedding_idx");
 
         var healed = await manager.MaintainAsync();
         var status = await manager.GetStatusAsync();
 
-        Assert.Equal("rebuilt the missing index image_embeddings_m1_embedding_idx (hnsw, m = 12, ef_construction = 48) at half precision", healed);
-        Assert.Equal(IndexPrecision.Half, status.Precision);
+        Assert.Equal($"rebuilt the missing index image_embeddings_m1_embedding_idx (hnsw, m = 12, ef_construction = 48) at {precision} precision", healed);
+        Assert.Equal(precision, status.Precision);
         Assert.Equal(new HnswParameters(12, 48), status.Parameters);
     }
 
@@ -378,24 +380,6 @@ public sealed class IndexPrecisionTests
         Assert.Equal("full", await database.ScalarAsync<string>("SELECT gallery.index_precision(1)"));
         Assert.Equal(10, hits[0].Count);
         Assert.True(scans >= 1, "the search did not scan the full-precision index");
-    }
-
-    [Fact]
-    public async Task BinaryIndex_Maintain_RebuildsAMissingOne_AtBinaryPrecision()
-    {
-        await using var database = await TestDatabase.CreateAsync();
-        await using var dataSource = database.CreateDataSource();
-        var manager = new VectorIndexManager(dataSource);
-        await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.GaussianMixture(300, 512, 5, seed: 37), 5);
-        await manager.RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 12, EfConstruction: 48, Precision: IndexPrecision.Binary));
-        await database.ExecuteAsync("DROP INDEX gallery.image_embeddings_m1_embedding_idx");
-
-        var healed = await manager.MaintainAsync();
-        var status = await manager.GetStatusAsync();
-
-        Assert.Equal("rebuilt the missing index image_embeddings_m1_embedding_idx (hnsw, m = 12, ef_construction = 48) at binary precision", healed);
-        Assert.Equal(IndexPrecision.Binary, status.Precision);
-        Assert.Equal(new HnswParameters(12, 48), status.Parameters);
     }
 
     [Fact]
