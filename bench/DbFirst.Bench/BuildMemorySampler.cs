@@ -102,10 +102,10 @@ internal sealed class BuildMemorySampler : IAsyncDisposable
                 // and cost 10% of a core); a segment's touched pages are its tmpfs file's allocated blocks.
                 foreach (var line in File.ReadLines($"/proc/{pid}/maps"))
                 {
-                    var path = line.IndexOf("/dev/shm/PostgreSQL.", StringComparison.Ordinal);
-                    if (path >= 0 && !segments.ContainsKey(line[path..]))
+                    var at = line.IndexOf("/dev/shm/PostgreSQL.", StringComparison.Ordinal);
+                    if (at >= 0 && line[at..] is var segment && !segments.ContainsKey(segment))
                     {
-                        segments[line[path..]] = DbFirst.Files.NativeFile.StatFollowing(line[path..])?.AllocatedBytes ?? 0;
+                        segments[segment] = DbFirst.Files.NativeFile.StatFollowing(segment)?.AllocatedBytes ?? 0;
                     }
                 }
 

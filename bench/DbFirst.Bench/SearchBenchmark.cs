@@ -454,35 +454,8 @@ public sealed class SearchBenchmark
         }
 
         _log.WriteLine($"exact scan latency from {Math.Min(timed, probes.Length)} queries by sequential scan");
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var off = new NpgsqlCommand("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off", connection, transaction))
-        {
-            await off.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var command = new NpgsqlCommand(
-            "SELECT image_id FROM gallery.image_embeddings_m1 ORDER BY embedding <=> $1 LIMIT $2", connection, transaction)
-        {
-            CommandTimeout = 0,
-        };
-        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(probes[0]) });
-        command.Parameters.Add(new NpgsqlParameter { Value = k });
-        var latencies = new List<double>();
-        foreach (var probe in probes.Take(timed))
-        {
-            command.Parameters[0].Value = new Vector(probe);
-            watch.Restart();
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                }
-            }
-
-            latencies.Add(watch.Elapsed.TotalMilliseconds);
-        }
-
-        await transaction.RollbackAsync(cancellationToken);
+        var latencies = await ExactNeighbourScan.TimeSequentialScansAsync(
+            connection, "SELECT image_id FROM gallery.image_embeddings_m1 ORDER BY embedding <=> $1 LIMIT $2", [], probes.Take(timed), k, cancellationToken);
         return (kth, IndexTuner.Percentile(latencies, 0.5), IndexTuner.Percentile(latencies, 0.95));
     }
 

@@ -106,6 +106,53 @@ internal static class ExactNeighbourScan
         }).ToArray();
     }
 
+    /// <summary>
+    /// What a search costs with no index, for comparison: the milliseconds of each of <paramref name="queries"/> run
+    /// through <paramref name="searchSql"/> with index scans off (a sequential scan each, read to the end).
+    /// </summary>
+    /// <param name="connection">An open connection with pgvector's types loaded.</param>
+    /// <param name="searchSql">An <c>ORDER BY embedding &lt;=&gt; $1 LIMIT $2</c> query; <c>$3</c>, … are <paramref name="parameters"/>.</param>
+    /// <param name="parameters">Values for <c>$3</c>, <c>$4</c>, ….</param>
+    /// <param name="queries">The query vectors to time, one scan each.</param>
+    /// <param name="k">Rows per search.</param>
+    /// <param name="cancellationToken">Stops the scans.</param>
+    public static async Task<List<double>> TimeSequentialScansAsync(
+        NpgsqlConnection connection, string searchSql, IReadOnlyList<object> parameters, IEnumerable<float[]> queries, int k, CancellationToken cancellationToken = default)
+    {
+        // Rolled back at the end, which also drops the settings.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var off = new NpgsqlCommand("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off", connection, transaction))
+        {
+            await off.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var command = new NpgsqlCommand(searchSql, connection, transaction) { CommandTimeout = 0 };
+        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(new float[] { 0 }) });
+        command.Parameters.Add(new NpgsqlParameter { Value = k });
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        var latencies = new List<double>();
+        foreach (var query in queries)
+        {
+            command.Parameters[0].Value = new Vector(query);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                }
+            }
+
+            latencies.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        await transaction.RollbackAsync(cancellationToken);
+        return latencies;
+    }
+
     /// <summary>pgvector's cosine distance between <paramref name="a"/> and <paramref name="b"/> given their squared norms.</summary>
     internal static float CosineDistance(ReadOnlySpan<float> a, float normA, ReadOnlySpan<float> b, float normB)
     {

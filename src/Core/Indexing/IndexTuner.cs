@@ -75,7 +75,10 @@ public sealed class IndexTuner
         var watch = Stopwatch.StartNew();
         await ExactAsync(connection, target, sample, options.K, cancellationToken);
         log?.WriteLine($"exact answers of {sample.Count} queries in one pass: {watch.Elapsed.TotalSeconds:F1} s");
-        var exactP50 = await ExactScanP50Async(connection, target, tuning, options.K, cancellationToken);
+        // A few sequential scans suffice for the comparison figure: each reads the whole partition.
+        var exactP50 = Percentile(await ExactNeighbourScan.TimeSequentialScansAsync(
+            connection, "SELECT image_id FROM gallery.image_embeddings WHERE model_id = $3 ORDER BY embedding <=> $1 LIMIT $2", [target.ModelId],
+            tuning.Take(ExactScansTimed).Select(query => query.Vector), options.K, cancellationToken), 0.50);
         log?.WriteLine($"exact (sequential scan, {Math.Min(ExactScansTimed, tuning.Count)} queries): p50 {exactP50:F2} ms");
 
         // The smallest setting reaching the target on the tuning set is then checked on the held-out set;
@@ -259,43 +262,6 @@ public sealed class IndexTuner
             queries[i].KthExactDistance = exact[i].Length == 0 ? float.PositiveInfinity : exact[i][^1].Distance;
             queries[i].ExactCount = exact[i].Length;
         }
-    }
-
-    // What a search costs with no index, for comparison: a few queries by sequential scan, each reading the whole
-    // partition (so a few suffice, and a large gallery is not scanned hundreds of times).
-    private static async Task<double> ExactScanP50Async(NpgsqlConnection connection, IndexTarget target, List<TuneQuery> queries, int k, CancellationToken cancellationToken)
-    {
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var off = new NpgsqlCommand("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off", connection, transaction))
-        {
-            await off.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var command = new NpgsqlCommand(
-            "SELECT image_id FROM gallery.image_embeddings WHERE model_id = $3 ORDER BY embedding <=> $1 LIMIT $2", connection, transaction)
-        {
-            CommandTimeout = 0,
-        };
-        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(queries[0].Vector) });
-        command.Parameters.Add(new NpgsqlParameter { Value = k });
-        command.Parameters.Add(new NpgsqlParameter { Value = target.ModelId });
-        var latencies = new List<double>();
-        foreach (var query in queries.Take(ExactScansTimed))
-        {
-            command.Parameters[0].Value = new Vector(query.Vector);
-            var watch = Stopwatch.StartNew();
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                }
-            }
-
-            latencies.Add(watch.Elapsed.TotalMilliseconds);
-        }
-
-        await transaction.RollbackAsync(cancellationToken);
-        return Percentile(latencies, 0.50);
     }
 
     private static async Task<TuneStep> MeasureAsync(NpgsqlConnection connection, IndexTarget target, string setting, int value, List<TuneQuery> queries, int k, CancellationToken cancellationToken)
