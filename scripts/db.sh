@@ -132,8 +132,21 @@ superuser_step() {
     write_replication_passfile "$replicator_password"
   fi
   local db err
+  # An interrupted DROP DATABASE (a killed test run, a cancelled drop) leaves the database invalid (datconnlimit -2):
+  # no one can connect, and DROP is all that is left. A scratch database of the tests or the benchmark, named as
+  # they name them, held nothing anyone keeps, so it goes; any other is left alone, with a word.
   for db in $(superuser_psql -d postgres -c \
-      "SELECT datname FROM pg_database WHERE datallowconn AND (datname = 'template1' OR datdba = '${owner}'::regrole) ORDER BY datname = 'template1' DESC, datname"); do
+      "SELECT datname FROM pg_database WHERE datconnlimit = -2 AND datdba = '${owner}'::regrole ORDER BY datname"); do
+    if [[ "$db" =~ ^dbfirst_(test|bench|scratch)_[0-9a-f]{16}$ ]]; then
+      superuser_psql -d postgres -c "DROP DATABASE IF EXISTS ${db}" >/dev/null \
+        || die "could not drop ${db}, a scratch database an interrupted DROP left invalid"
+      echo "db.sh: dropped ${db}, a scratch database an interrupted DROP DATABASE had left invalid" >&2
+    else
+      echo "db.sh: warning: database ${db} is invalid (an interrupted DROP DATABASE); skipped; DROP DATABASE is all it allows" >&2
+    fi
+  done
+  for db in $(superuser_psql -d postgres -c \
+      "SELECT datname FROM pg_database WHERE datallowconn AND datconnlimit <> -2 AND (datname = 'template1' OR datdba = '${owner}'::regrole) ORDER BY datname = 'template1' DESC, datname"); do
     # A test run beside this one may drop its database between the listing and here: gone is fine, other failures are not.
     if ! err="$(superuser_psql -d "$db" -f "$repo/sql/superuser/database.sql" 2>&1 >/dev/null)"; then
       if superuser_psql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '${db}'" | grep -q 1; then

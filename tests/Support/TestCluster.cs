@@ -41,6 +41,33 @@ internal static class TestCluster
         }
     }
 
+    /// <summary>Runs SQL in the postgres database as the cluster's superuser (psql through <c>runuser</c>); root only.</summary>
+    public static async Task SuperuserSqlAsync(string sql)
+    {
+        var port = new NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (exitCode, output) = await RunAsync("runuser", "-u", "postgres", "--", "psql", "-p", port, "-d", "postgres", "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql);
+        Assert.True(exitCode == 0, $"psql as postgres failed: {output}");
+    }
+
+    /// <summary><c>scripts/db.sh</c> with these arguments, for this cluster and port: its exit code and what it printed.</summary>
+    public static Task<(int ExitCode, string Output)> RunDbScriptAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo(Path.Combine(TestPaths.RepoRoot, "scripts", "db.sh"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DBFIRST_PGCLUSTER"] = VersionAndName!.Split(' ')[1];
+        start.Environment["DBFIRST_PGPORT"] = new NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return RunAsync(start);
+    }
+
     private static string? Find()
     {
         try
@@ -65,7 +92,7 @@ internal static class TestCluster
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] args)
+    private static Task<(int ExitCode, string Output)> RunAsync(string program, params string[] args)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -73,8 +100,15 @@ internal static class TestCluster
             start.ArgumentList.Add(arg);
         }
 
+        return RunAsync(start);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(ProcessStartInfo start)
+    {
+        var program = start.FileName;
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        // db.sh start visits every database of the owner; the rest answer in seconds.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);
