@@ -112,7 +112,7 @@ public sealed class BuildParameterTuner
             if (current is { Steps.Count: > 0 })
             {
                 var full = current.Steps.Where(step => efLadder.Contains(step.Value)).ToDictionary(step => step.Value, step => step.Recall);
-                var sample = await BuildAndSweepAsync(connection, target, inPlace, queries, kth, tune.K, full.Keys.Order().ToArray(), _ => false, cancellationToken);
+                var sample = await BuildAndSweepAsync(connection, target, inPlace, sampleRows, queries, kth, tune.K, full.Keys.Order().ToArray(), _ => false, cancellationToken);
                 var (at, measured) = MissRatio(full, sample.Recalls, tune.TargetRecall, queries.Count);
                 ratio = measured;
                 log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -136,7 +136,7 @@ public sealed class BuildParameterTuner
                     continue;
                 }
 
-                var swept = await BuildAndSweepAsync(connection, target, parameters, queries, kth, tune.K, efLadder, recall => Predicted(recall) >= goal, cancellationToken);
+                var swept = await BuildAndSweepAsync(connection, target, parameters, sampleRows, queries, kth, tune.K, efLadder, recall => Predicted(recall) >= goal, cancellationToken);
                 var (ef, recall) = swept.Recalls.Last();
                 var reached = Predicted(recall) >= goal;
                 var candidate = new BuildCandidate(
@@ -261,14 +261,13 @@ public sealed class BuildParameterTuner
     private static async Task<float[]> ExactAsync(NpgsqlConnection connection, List<float[]> queries, int k, CancellationToken cancellationToken)
     {
         var exact = await ExactNeighbourScan.FindAsync(connection, $"SELECT n, embedding FROM {SampleTable}", [], queries, k, cancellationToken: cancellationToken);
-        return exact.Select(found => found.Length == 0 ? float.PositiveInfinity : found[^1].Distance).ToArray();
+        return exact.Select(ExactNeighbourScan.KthDistance).ToArray();
     }
 
     // Builds the candidate over the sample, sweeps ef_search upwards until `enough` says so, drops the index.
     private async Task<Sweep> BuildAndSweepAsync(
-        NpgsqlConnection connection, IndexTarget target, HnswParameters parameters, List<float[]> queries, float[] kth, int k, int[] efLadder, Func<double, bool> enough, CancellationToken cancellationToken)
+        NpgsqlConnection connection, IndexTarget target, HnswParameters parameters, long rows, List<float[]> queries, float[] kth, int k, int[] efLadder, Func<double, bool> enough, CancellationToken cancellationToken)
     {
-        var rows = await IndexSql.ScalarAsync<long>(connection, $"SELECT count(*) FROM {SampleTable}", cancellationToken);
         var plan = BuildPlanner.Plan(parameters, rows, target.Dimension, _buildMemoryCeiling, 0, null);
         await IndexSql.ExecuteAsync(connection,
             $"SET maintenance_work_mem = '{(plan.MaintenanceWorkMemBytes / 1024).ToString(CultureInfo.InvariantCulture)}kB'; SET enable_seqscan = off", cancellationToken);

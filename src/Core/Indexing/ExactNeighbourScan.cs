@@ -25,6 +25,12 @@ internal static class ExactNeighbourScan
     /// </summary>
     public const float Tolerance = 1e-5f;
 
+    /// <summary>
+    /// The distance of the last of <paramref name="found"/>, a query's k-th nearest, which a search result must not
+    /// exceed (by more than <see cref="Tolerance"/>) to count; infinity when the query found none, so anything counts.
+    /// </summary>
+    public static float KthDistance(ExactNeighbour[] found) => found.Length == 0 ? float.PositiveInfinity : found[^1].Distance;
+
     // Rows read per batch: large enough to keep both cores busy, small enough to stay in cache-sized memory.
     private const int BatchRows = 2048;
 

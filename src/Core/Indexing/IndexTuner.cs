@@ -259,7 +259,7 @@ public sealed class IndexTuner
             queries.Select(query => query.Vector).ToList(), k, cancellationToken: cancellationToken);
         for (var i = 0; i < queries.Count; i++)
         {
-            queries[i].KthExactDistance = exact[i].Length == 0 ? float.PositiveInfinity : exact[i][^1].Distance;
+            queries[i].KthExactDistance = ExactNeighbourScan.KthDistance(exact[i]);
             queries[i].ExactCount = exact[i].Length;
         }
     }
