@@ -70,6 +70,11 @@ public sealed class ServeCommandTests
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException exception) when (exception.InnerException is TimeoutException)
+            {
+                // Listening but slow to answer (a loaded machine: once over 5 s beside an index build); ask again.
+                seen.Add("(no answer within 5 s)");
+            }
 
             await Task.Delay(20);
         }

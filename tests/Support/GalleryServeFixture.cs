@@ -108,7 +108,8 @@ public sealed class GalleryServeFixture : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task WaitHealthyAsync(DbFirstProcess serve, Uri address, TimeSpan timeout)
+    /// <summary>Waits until <paramref name="serve"/> answers <c>/health</c> with 200; fails when it exits first or the time runs out.</summary>
+    internal static async Task WaitHealthyAsync(DbFirstProcess serve, Uri address, TimeSpan timeout)
     {
         using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
         var deadline = DateTime.UtcNow + timeout;

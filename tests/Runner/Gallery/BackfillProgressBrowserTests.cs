@@ -64,7 +64,7 @@ public sealed class BackfillProgressBrowserTests : IAsyncLifetime
                 ["ANTHROPIC_API_KEY"] = "",
             },
             "serve", "--urls", address.ToString().TrimEnd('/'), "--model", TestPaths.TinyClipModel, "--connection", _database.ConnectionString);
-        await WaitHealthyAsync(address);
+        await GalleryServeFixture.WaitHealthyAsync(_serve!, address, TimeSpan.FromSeconds(90));
 
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -146,35 +146,5 @@ public sealed class BackfillProgressBrowserTests : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private async Task WaitHealthyAsync(Uri address)
-    {
-        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_serve!.HasExited)
-            {
-                var (code, _, error) = await _serve.WaitAsync(TimeSpan.FromSeconds(5));
-                throw new InvalidOperationException($"dbfirst serve exited with {code}: {error}");
-            }
-
-            try
-            {
-                using var response = await client.GetAsync("/health");
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(500);
-        }
-
-        throw new TimeoutException("dbfirst serve did not become healthy within 90 s");
     }
 }
