@@ -98,13 +98,13 @@ public sealed class SearchBenchmarkTests
             Assert.Contains("| filtered search: 20 of 20 returned k rows", text, StringComparison.Ordinal);
             // The same seed gives the same held-out queries, so the same index answers them alike.
             Assert.Equal(DefaultRecalls(await File.ReadAllTextAsync(first)), DefaultRecalls(text));
-            Assert.Equal(1, await ScalarAsync($"SELECT count(*) FROM pg_database WHERE datname = '{kept}'"));
+            Assert.Equal(1L, await TestDatabase.ServerScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname = '{kept}'"));
         }
         finally
         {
             if (kept is { Length: > 0 })
             {
-                await ScalarAsync($"DROP DATABASE IF EXISTS {kept} WITH (FORCE)");
+                await TestDatabase.ServerExecuteAsync($"DROP DATABASE IF EXISTS {kept} WITH (FORCE)");
             }
 
             File.Delete(first);
@@ -126,12 +126,4 @@ public sealed class SearchBenchmarkTests
 
     private static string[] DefaultRecalls(string report) =>
         report.Split('\n').Where(line => line.StartsWith("| default HNSW |", StringComparison.Ordinal)).Select(line => line.Split('|')[3].Trim()).ToArray();
-
-    private static async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(TestDatabase.ServerConnectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync() is long value ? value : 0;
-    }
 }

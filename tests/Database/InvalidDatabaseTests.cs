@@ -1,5 +1,4 @@
 using DbFirst.Tests.Support;
-using Npgsql;
 
 namespace DbFirst.Tests.Database;
 
@@ -17,42 +16,26 @@ public sealed class InvalidDatabaseTests
         var suffix = Guid.NewGuid().ToString("N")[..16];
         var scratch = $"dbfirst_test_{suffix}";
         var other = $"dbfirst_archive_{suffix}";
-        await OwnerSqlAsync($"CREATE DATABASE {scratch}");
-        await OwnerSqlAsync($"CREATE DATABASE {other}");
+        await TestDatabase.ServerExecuteAsync($"CREATE DATABASE {scratch}");
+        await TestDatabase.ServerExecuteAsync($"CREATE DATABASE {other}");
         try
         {
             // What PostgreSQL 15.4+ leaves behind when DROP DATABASE is interrupted after it began removing files.
             await TestCluster.SuperuserSqlAsync($"UPDATE pg_database SET datconnlimit = -2 WHERE datname IN ('{scratch}', '{other}')");
 
-            var (exitCode, output) = await TestCluster.RunDbScriptAsync("start");
+            var (exitCode, output) = await TestCluster.RunDbScriptAsync(null, "start");
 
             Assert.True(exitCode == 0, $"db.sh start failed: {output}");
             Assert.Contains($"dropped {scratch}", output, StringComparison.Ordinal);
             Assert.Contains($"warning: database {other} is invalid", output, StringComparison.Ordinal);
-            Assert.Equal(0L, await OwnerScalarAsync($"SELECT count(*) FROM pg_database WHERE datname = '{scratch}'"));
-            Assert.Equal(1L, await OwnerScalarAsync($"SELECT count(*) FROM pg_database WHERE datname = '{other}'"));
+            Assert.Equal(0L, await TestDatabase.ServerScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname = '{scratch}'"));
+            Assert.Equal(1L, await TestDatabase.ServerScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname = '{other}'"));
         }
         finally
         {
             // An invalid database still allows DROP, and its owner may run it.
-            await OwnerSqlAsync($"DROP DATABASE IF EXISTS {scratch}");
-            await OwnerSqlAsync($"DROP DATABASE IF EXISTS {other}");
+            await TestDatabase.ServerExecuteAsync($"DROP DATABASE IF EXISTS {scratch}");
+            await TestDatabase.ServerExecuteAsync($"DROP DATABASE IF EXISTS {other}");
         }
-    }
-
-    private static async Task OwnerSqlAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(TestDatabase.ServerConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<long> OwnerScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(TestDatabase.ServerConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 }

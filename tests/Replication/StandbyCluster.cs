@@ -66,19 +66,8 @@ internal static class StandbyCluster
 
     private static async Task RunAsync(string verb)
     {
-        var start = new ProcessStartInfo(Path.Combine(TestPaths.RepoRoot, "scripts", "db.sh"), ["replica", verb])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["DBFIRST_PGCLUSTER"] = TestCluster.VersionAndName!.Split(' ')[1];
-        start.Environment["DBFIRST_PGPORT"] = Primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["DBFIRST_REPLICA_PGPORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"scripts/db.sh replica {verb} failed: {await output}{await error}");
+        var (exitCode, output) = await TestCluster.RunDbScriptAsync(
+            new Dictionary<string, string> { ["DBFIRST_REPLICA_PGPORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture) }, "replica", verb);
+        Assert.True(exitCode == 0, $"scripts/db.sh replica {verb} failed: {output}");
     }
 }

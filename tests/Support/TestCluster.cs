@@ -20,7 +20,7 @@ internal static class TestCluster
     public static async Task RestartAsync()
     {
         var parts = VersionAndName!.Split(' ');
-        var (exitCode, output) = await RunAsync("pg_ctlcluster", parts[0], parts[1], "restart");
+        var (exitCode, output) = await RunAsync(Start("pg_ctlcluster", parts[0], parts[1], "restart"));
         Assert.True(exitCode == 0, $"pg_ctlcluster restart failed: {output}");
 
         // The test process's own pooled connections died with the server.
@@ -44,36 +44,37 @@ internal static class TestCluster
     /// <summary>Runs SQL in the postgres database as the cluster's superuser (psql through <c>runuser</c>); root only.</summary>
     public static async Task SuperuserSqlAsync(string sql)
     {
-        var port = new NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var (exitCode, output) = await RunAsync("runuser", "-u", "postgres", "--", "psql", "-p", port, "-d", "postgres", "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql);
+        var (exitCode, output) = await RunAsync(Start("runuser", "-u", "postgres", "--", "psql", "-p", Port, "-d", "postgres", "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql));
         Assert.True(exitCode == 0, $"psql as postgres failed: {output}");
     }
 
-    /// <summary><c>scripts/db.sh</c> with these arguments, for this cluster and port: its exit code and what it printed.</summary>
-    public static Task<(int ExitCode, string Output)> RunDbScriptAsync(params string[] args)
+    /// <summary>
+    /// <c>scripts/db.sh</c> with these arguments for this cluster and port (and <paramref name="environment"/>, e.g.
+    /// the replica's port): its exit code and what it printed. Bounded at 3 minutes.
+    /// </summary>
+    public static Task<(int ExitCode, string Output)> RunDbScriptAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var start = new ProcessStartInfo(Path.Combine(TestPaths.RepoRoot, "scripts", "db.sh"))
+        var start = Start(Path.Combine(TestPaths.RepoRoot, "scripts", "db.sh"), args);
+        start.Environment["DBFIRST_PGCLUSTER"] = VersionAndName!.Split(' ')[1];
+        start.Environment["DBFIRST_PGPORT"] = Port;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
+            start.Environment[name] = value;
         }
 
-        start.Environment["DBFIRST_PGCLUSTER"] = VersionAndName!.Split(' ')[1];
-        start.Environment["DBFIRST_PGPORT"] = new NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return RunAsync(start);
     }
+
+    // The test server's port, as pg_lsclusters and db.sh write it.
+    private static string Port =>
+        new NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string? Find()
     {
         try
         {
-            var port = new NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var (exitCode, output) = RunAsync("pg_lsclusters", "--no-header").GetAwaiter().GetResult();
+            var port = Port;
+            var (exitCode, output) = RunAsync(Start("pg_lsclusters", "--no-header")).GetAwaiter().GetResult();
             if (exitCode != 0)
             {
                 return null;
@@ -92,7 +93,7 @@ internal static class TestCluster
         }
     }
 
-    private static Task<(int ExitCode, string Output)> RunAsync(string program, params string[] args)
+    private static ProcessStartInfo Start(string program, params string[] args)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -100,14 +101,14 @@ internal static class TestCluster
             start.ArgumentList.Add(arg);
         }
 
-        return RunAsync(start);
+        return start;
     }
 
     private static async Task<(int ExitCode, string Output)> RunAsync(ProcessStartInfo start)
     {
         var program = start.FileName;
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
-        // db.sh start visits every database of the owner; the rest answer in seconds.
+        // db.sh start visits every database of the owner and replica start copies the cluster; the rest answer in seconds.
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var stderr = process.StandardError.ReadToEndAsync(timeout.Token);

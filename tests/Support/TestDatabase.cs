@@ -27,6 +27,24 @@ public sealed class TestDatabase : IAsyncDisposable
     public static async Task<TestDatabase> CreateAsync(bool migrate = true, CancellationToken cancellationToken = default) =>
         new(await ScratchDatabase.CreateAsync(ServerConnectionString, "dbfirst_test", migrate, cancellationToken));
 
+    /// <summary>Runs <paramref name="sql"/> on the server as its login, outside any test database (CREATE or DROP DATABASE).</summary>
+    public static async Task ServerExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ServerConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The first value <paramref name="sql"/> returns on the server (e.g. from <c>pg_database</c>), default when none.</summary>
+    public static async Task<T?> ServerScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ServerConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync() is T value ? value : default;
+    }
+
     public NpgsqlDataSource CreateDataSource() => GalleryDataSource.Create(ConnectionString);
 
     public async Task<T?> ScalarAsync<T>(string sql, CancellationToken cancellationToken = default)
