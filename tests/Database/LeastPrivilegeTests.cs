@@ -117,7 +117,7 @@ public sealed class LeastPrivilegeTests : IClassFixture<PostgresFixture>
     {
         var database = _fixture.Database;
         var runtime = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = LocalCluster.RuntimeLogin }.ConnectionString;
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = LoopbackServe.FreeAddress().ToString().TrimEnd('/');
         using var serve = DbFirstProcess.Start(
             new Dictionary<string, string> { ["ConnectionStrings__GalleryOwner"] = database.ConnectionString },
             "serve", "--urls", url, "--connection", runtime, "--model", TestPaths.TinyClipModel);
@@ -162,15 +162,6 @@ public sealed class LeastPrivilegeTests : IClassFixture<PostgresFixture>
         var read = await stream.ReadAsync(buffer, timeout.Token);
 
         Assert.StartsWith("HTTP/1.1 413", Encoding.ASCII.GetString(buffer, 0, read));
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan limit)

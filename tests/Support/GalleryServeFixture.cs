@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using DbFirst.Tests.Embedding;
 
 namespace DbFirst.Tests.Support;
@@ -55,7 +54,7 @@ public sealed class GalleryServeFixture : IAsyncLifetime
         Claude = await FakeMessagesApi.StartAsync(ApiKey);
         (_serve, BaseAddress) = StartServe(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = ApiKey, ["ANTHROPIC_BASE_URL"] = Claude.BaseUrl });
         (_serveWithoutKey, WithoutKeyAddress) = StartServe(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "" });
-        await Task.WhenAll(WaitHealthyAsync(_serve, BaseAddress, TimeSpan.FromSeconds(90)), WaitHealthyAsync(_serveWithoutKey, WithoutKeyAddress, TimeSpan.FromSeconds(90)));
+        await Task.WhenAll(LoopbackServe.WaitHealthyAsync(_serve, BaseAddress, TimeSpan.FromSeconds(90)), LoopbackServe.WaitHealthyAsync(_serveWithoutKey, WithoutKeyAddress, TimeSpan.FromSeconds(90)));
     }
 
     /// <summary>A client for the page (loopback, so local-only access lets it in); cookies kept for antiforgery.</summary>
@@ -93,50 +92,11 @@ public sealed class GalleryServeFixture : IAsyncLifetime
 
     private (DbFirstProcess Process, Uri Address) StartServe(Dictionary<string, string> environment)
     {
-        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        var address = LoopbackServe.FreeAddress();
         environment["Gallery__ThumbnailCache"] = Path.Combine(_folder!.FullName, "thumbnails");
         environment["Logging__LogLevel__Default"] = "Warning";
         var process = DbFirstProcess.Start(
             environment, "serve", "--urls", address.ToString().TrimEnd('/'), "--model", TestPaths.TinyClipModel, "--connection", Database.ConnectionString);
         return (process, address);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Waits until <paramref name="serve"/> answers <c>/health</c> with 200; fails when it exits first or the time runs out.</summary>
-    internal static async Task WaitHealthyAsync(DbFirstProcess serve, Uri address, TimeSpan timeout)
-    {
-        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (serve.HasExited)
-            {
-                var (code, _, error) = await serve.WaitAsync(TimeSpan.FromSeconds(5));
-                throw new InvalidOperationException($"dbfirst serve exited with {code}: {error}");
-            }
-
-            try
-            {
-                using var response = await client.GetAsync("/health");
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
-            {
-                // Not listening yet, or still starting (two servers installing Hangfire's schema take turns).
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"dbfirst serve did not become healthy within {timeout}");
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using DbFirst.Tests.Embedding;
 using DbFirst.Tests.Support;
@@ -53,7 +51,7 @@ public sealed class BackfillProgressBrowserTests : IAsyncLifetime
         // Ingest enqueued an embed-pending run, which serve would pick up and finish the backfill with.
         await _database.ExecuteAsync("DELETE FROM hangfire.jobqueue");
 
-        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        var address = LoopbackServe.FreeAddress();
         _serve = DbFirstProcess.Start(
             new Dictionary<string, string>
             {
@@ -64,7 +62,7 @@ public sealed class BackfillProgressBrowserTests : IAsyncLifetime
                 ["ANTHROPIC_API_KEY"] = "",
             },
             "serve", "--urls", address.ToString().TrimEnd('/'), "--model", TestPaths.TinyClipModel, "--connection", _database.ConnectionString);
-        await GalleryServeFixture.WaitHealthyAsync(_serve!, address, TimeSpan.FromSeconds(90));
+        await LoopbackServe.WaitHealthyAsync(_serve!, address, TimeSpan.FromSeconds(90));
 
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -139,12 +137,5 @@ public sealed class BackfillProgressBrowserTests : IAsyncLifetime
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

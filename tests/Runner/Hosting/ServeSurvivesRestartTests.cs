@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using DbFirst.Tests.Embedding;
 using DbFirst.Tests.Support;
 using Npgsql;
@@ -27,7 +26,7 @@ public sealed class ServeSurvivesRestartTests : IDisposable
             TestImages.WriteJpeg(Path.Combine(_directory, $"photo-{i:D4}.jpg"), 320, 240, seed: i);
         }
 
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = LoopbackServe.FreeAddress().ToString().TrimEnd('/');
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Gallery"] = database.ConnectionString,
@@ -62,13 +61,6 @@ public sealed class ServeSurvivesRestartTests : IDisposable
         await WaitUntilAsync(async () => await StatusAsync(http, "/hangfire") == HttpStatusCode.OK, "the dashboard did not recover", serve);
         Assert.False(serve.HasExited);
         serve.KillHard();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<HttpStatusCode?> StatusAsync(HttpClient http, string path)
