@@ -103,23 +103,23 @@ public sealed class BuildParameterTunerTests
         // Uniform enough that ef_search 10 misses often whatever the graph.
         await SyntheticGallery.LoadAsync(dataSource, SyntheticGallery.NearlyUniform(2000, 512, 1000, 0.15, seed: 7), 30);
         await new VectorIndexManager(dataSource).RebuildAsync(new IndexBuildOptions(VectorIndexManager.Hnsw, M: 4, EfConstruction: 8));
-        // As if the (4, 8) build had taken 56.25 s: plans scale by m x ef_construction, so (16, 64) plans 30 min and
-        // (16, 128) an hour, over a 45-minute budget.
-        await database.ExecuteAsync("UPDATE gallery.index_builds SET build_seconds = 56.25");
+        // As if the (4, 8) build had taken 97.9 s: plans scale by m^1.2 x ef_construction^0.6 (18.4x from (4, 8) to
+        // (16, 64)), so (16, 64) plans 30 min and (16, 128) 45 min (2^0.6 = 1.52x more), over a 40-minute budget.
+        await database.ExecuteAsync("UPDATE gallery.index_builds SET build_seconds = 97.9");
         var log = new StringWriter();
 
         // At most ef_search 10: no pair reaches the target, so every pair within the budget is tried.
         var report = await new BuildParameterTuner(dataSource).TuneAsync(
-            new TuneOptions(0.95, 30, 10, Store: false), new BuildTuneOptions(SampleRows: 1000, SampleQueries: 50, MaxEfSearch: 10, MaxBuildMinutes: 45), current: null, log);
+            new TuneOptions(0.95, 30, 10, Store: false), new BuildTuneOptions(SampleRows: 1000, SampleQueries: 50, MaxEfSearch: 10, MaxBuildMinutes: 40), current: null, log);
 
         Assert.Equal([(16, 64)], report.Candidates.Select(c => (c.M, c.EfConstruction)));
         Assert.Same(report.Candidates[0], report.Chosen);
         Assert.Equal(
             BuildTuneOptions.Candidates.Skip(1).Select(p => (p.M, p.EfConstruction)),
             report.OverBudget.Select(plan => plan.Parameters).Cast<HnswParameters>().Select(p => (p.M, p.EfConstruction)));
-        Assert.All(report.OverBudget, plan => Assert.True(plan.EstimatedSeconds > 45 * 60));
-        Assert.Contains("m = 16, ef_construction = 128: not tried: full build ~60 min, over the 45-minute budget (--max-build-minutes)", log.ToString());
-        Assert.Contains("no candidate within the 45-minute build budget reached the target on the sample; building the best predicted one within it (m = 16, ef_construction = 64", log.ToString());
+        Assert.All(report.OverBudget, plan => Assert.True(plan.EstimatedSeconds > 40 * 60));
+        Assert.Contains("m = 16, ef_construction = 128: not tried: full build ~45 min, over the 40-minute budget (--max-build-minutes)", log.ToString());
+        Assert.Contains("no candidate within the 40-minute build budget reached the target on the sample; building the best predicted one within it (m = 16, ef_construction = 64", log.ToString());
 
         var error = await Assert.ThrowsAsync<GalleryException>(() => new BuildParameterTuner(dataSource).TuneAsync(
             new TuneOptions(0.95, 30, 10, Store: false), new BuildTuneOptions(SampleRows: 1000, SampleQueries: 50, MaxBuildMinutes: 20), current: null));

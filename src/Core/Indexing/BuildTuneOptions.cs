@@ -21,7 +21,7 @@ public sealed record BuildTuneOptions(
     /// </summary>
     public const int DefaultMaxBuildMinutes = 120;
 
-    /// <summary>pgvector's (m, ef_construction) pairs worth trying, cheapest build first (build work grows with m × ef_construction).</summary>
+    /// <summary>pgvector's (m, ef_construction) pairs worth trying, cheapest build first (build time grows about as m^1.2 × ef_construction^0.6; see <see cref="BuildPlanner"/>).</summary>
     public static readonly IReadOnlyList<HnswParameters> Candidates =
     [
         new(16, 64), new(16, 128), new(24, 128), new(32, 128), new(24, 256), new(32, 256), new(48, 256), new(64, 256), new(48, 512), new(64, 512),
