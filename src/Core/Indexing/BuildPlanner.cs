@@ -38,7 +38,7 @@ public static class BuildPlanner
     // Build time against m and ef_construction: the seven sample builds of 20,000 hard rows in the 10^6 tuning run
     // ((16, 64) 15.8 s ... (48, 256) 140 s) fit m^1.19 x ef_construction^0.59 within 15%. Plain m x ef_construction,
     // used before, planned (24, 128) at 3.0x the default build where the full 10^6 build took 1.68x (1,796 against
-    // 1,070 s), and so left pairs out of the build budget that fitted in it; this says 2.3x.
+    // 1,070 s), and so left pairs out of the build budget that fitted in it; this says 2.5x.
     private const double MExponent = 1.2;
     private const double EfConstructionExponent = 0.6;
 
